@@ -1,0 +1,62 @@
+# vagrantless.libvirt: one entry point for the venv, the lab and every test layer.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     ?= .venv
+PYTHON   ?= python3.11
+BIN      := $(CURDIR)/$(VENV)/bin
+LAB      := $(CURDIR)/tests/lab/lab
+COLL     := $(CURDIR)/.collections/ansible_collections/vagrantless/libvirt
+BUILD    := $(CURDIR)/.build/ansible_collections/vagrantless/libvirt
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help venv lab lab-down smoke units sanity integration e2e reliability lint test bench demo clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.done: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	tests/ansible-test-offline
+	touch $@
+
+# The checkout is the collection: a symlink, so nothing goes stale.
+$(COLL):
+	mkdir -p $(dir $(COLL))
+	ln -sfn ../../.. $(COLL)
+
+venv: $(VENV)/.done $(COLL)  ## the project venv (pinned ansible-core, deps, pytest, ansible-lint, molecule)
+
+lab: venv  ## a private libvirtd in a network namespace and the tiny test box
+	$(LAB) up
+
+lab-down:  ## stop the lab's libvirtd and remove its namespace
+	$(LAB) down
+
+smoke: lab  ## boot the tiny box with plain virsh and run a command over SSH
+	$(LAB) smoke
+
+units: venv  ## unit tests (libvirt's test:///default driver, no lab needed)
+	cd $(COLL) && $(BIN)/python -m pytest -q tests/unit
+
+# ansible-test wants the tree under ansible_collections/NS/NAME: a fresh copy each run.
+.build: venv
+	mkdir -p $(BUILD)
+	rsync -a --delete --exclude-from=tests/build-exclude ./ $(BUILD)/
+
+sanity: .build  ## ansible-test sanity, no ignore file
+	cd $(BUILD) && $(BIN)/ansible-test sanity --local --python 3.11 --color no
+
+integration: .build lab  ## ansible-test integration targets against the lab's libvirtd
+	eval "$$($(LAB) env)" && tests/integration/write-config $(BUILD)/tests/integration/integration_config.yml
+	cd $(BUILD) && $(LAB) exec $(BIN)/ansible-test integration --local --python 3.11 --color no $(TARGETS)
+
+test: units sanity smoke integration  ## everything, with the lab
+	@echo "make test: all layers passed"
+
+clean:  ## remove the venv copies and test output (not the lab cache)
+	rm -rf .build tests/output .pytest_cache

@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vagrantless developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module does the same way: turn bad input and libvirt errors into
+clean failures, look objects up without exceptions, report runtime state in diffs."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
+
+
+class LibvirtOperationError(Exception):
+    """A failure the module reports as is (already phrased for the user)."""
+
+
+@contextlib.contextmanager
+def failing_cleanly(module, what):
+    """Run a module's work; bad input and libvirt errors end in ``fail_json``."""
+    try:
+        yield
+    except ValidationError as error:
+        module.fail_json(msg=str(error), option=error.option)
+    except LibvirtOperationError as error:
+        module.fail_json(msg=str(error))
+    except Exception as error:  # pylint: disable=broad-except
+        if libvirt is not None and isinstance(error, libvirt.libvirtError):
+            module.fail_json(msg='%s: %s' % (what, error.get_error_message()),
+                             libvirt_error_code=error.get_error_code())
+        raise
+
+
+def lookup(finder, name, missing_code):
+    """``finder(name)``, or None when libvirt says ``missing_code`` (no such object)."""
+    try:
+        return finder(name)
+    except libvirt.libvirtError as error:
+        if error.get_error_code() == missing_code:
+            return None
+        raise
+
+
+def state_text(values):
+    """Runtime facts (active, autostart…) as stable text lines for a diff."""
+    if values is None:
+        return ''
+    return ''.join('%s: %s\n' % (key, values[key]) for key in sorted(values))
+
+
+def diff_entries(xml_diff, label, before_state, after_state):
+    """The ``diff`` result: the XML definition and the runtime state, each with a header."""
+    entries = [dict(xml_diff, before_header='%s (definition)' % label,
+                    after_header='%s (definition)' % label)]
+    if before_state != after_state:
+        entries.append(dict(before=state_text(before_state), after=state_text(after_state),
+                            before_header='%s (state)' % label, after_header='%s (state)' % label))
+    return entries

@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vagrantless developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The libvirt connection: vagrant-libvirt's provider options turned into a URI,
+opened with messages that say what to do instead of a traceback."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import traceback
+
+try:
+    from urllib.parse import quote, urlencode
+except ImportError:  # pragma: no cover - Python 2 only
+    from urllib import quote, urlencode
+
+LIBVIRT_IMPORT_ERROR = None
+try:
+    import libvirt
+except ImportError:
+    libvirt = None
+    LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+
+# vagrant-libvirt's `driver` values and the URI path each one connects to.
+# kvm is a domain type, its URI scheme is qemu.
+DRIVERS = {
+    'kvm': ('qemu', None),
+    'qemu': ('qemu', None),
+    'openvz': ('openvz', '/system'),
+    'uml': ('uml', '/system'),
+    'phyp': ('phyp', '/system'),
+    'parallels': ('parallels', '/system'),
+    'esx': ('esx', '/'),
+    'vbox': ('vbox', '/session'),
+    'vmwarews': ('vmwarews', '/session'),
+    'hyperv': ('hyperv', '/session'),
+}
+
+CONNECTION_ARGUMENT_SPEC = dict(
+    uri=dict(type='str'),
+    driver=dict(type='str', default='kvm', choices=sorted(DRIVERS)),
+    host=dict(type='str'),
+    connect_via_ssh=dict(type='bool'),
+    username=dict(type='str'),
+    password=dict(type='str', no_log=True),
+    id_ssh_key_file=dict(type='str'),
+    socket=dict(type='str'),
+    qemu_use_session=dict(type='bool', default=False),
+    system_uri=dict(type='str', default='qemu:///system'),
+)
+
+
+class LibvirtConnectionError(Exception):
+    """Opening a connection failed; the message names the URI and what to do."""
+
+
+def connection_argument_spec(**extra):
+    """The shared connection options, plus a module's own ``extra`` options."""
+    spec = dict((name, dict(option)) for name, option in CONNECTION_ARGUMENT_SPEC.items())
+    spec.update(extra)
+    return spec
+
+
+def ssh_key_file(value, home=None):
+    """vagrant-libvirt's ``id_ssh_key_file``: ``~/.ssh/`` is prepended to a bare name."""
+    home = home or os.path.expanduser('~')
+    value = value or 'id_rsa'
+    if os.path.dirname(value) == '':
+        return os.path.join(home, '.ssh', value)
+    return os.path.expanduser(value)
+
+
+def build_uri(params, home=None):
+    """The libvirt URI vagrant-libvirt builds from its provider options.
+
+    ``uri`` overrides everything. Otherwise the scheme comes from ``driver``, ``+ssh``
+    is added when ``connect_via_ssh`` is true (or unset with an explicit
+    ``id_ssh_key_file``), and ``socket`` / ``keyfile`` / ``no_verify`` become query
+    parameters.
+    """
+    if params.get('uri'):
+        return params['uri']
+    driver = params.get('driver') or 'kvm'
+    if driver not in DRIVERS:
+        raise ValueError('driver=%r is not one of %s' % (driver, ', '.join(sorted(DRIVERS))))
+    scheme, path = DRIVERS[driver]
+    if path is None:
+        path = '/session' if params.get('qemu_use_session') else '/system'
+
+    via_ssh = params.get('connect_via_ssh')
+    if via_ssh is None:
+        via_ssh = bool(params.get('id_ssh_key_file'))
+
+    query = []
+    if via_ssh:
+        user = params.get('username')
+        authority = (quote(user, safe='') + '@' if user else '') + (params.get('host') or 'localhost')
+        uri = '%s+ssh://%s%s' % (scheme, authority, path)
+        query.append(('no_verify', '1'))
+        query.append(('keyfile', ssh_key_file(params.get('id_ssh_key_file'), home)))
+    else:
+        uri = '%s://%s%s' % (scheme, params.get('host') or '', path)
+    if params.get('socket'):
+        query.append(('socket', params['socket']))
+    if query:
+        uri += '?' + urlencode(query, safe='/')
+    return uri
+
+
+def system_uri(params):
+    """The URI for system-wide objects (networks) when machines run in a session."""
+    if params.get('qemu_use_session') and not params.get('uri'):
+        return params.get('system_uri') or 'qemu:///system'
+    return build_uri(params)
+
+
+def explain_libvirt_error(error):
+    """A one-line hint for a libvirt error message: what a user should check."""
+    text = str(error)
+    lowered = text.lower()
+    if 'no such file or directory' in lowered and 'sock' in lowered:
+        return 'libvirtd is not running (or listens on another socket): start it, or set socket/uri'
+    if 'permission denied' in lowered or 'authentication' in lowered or 'not authorized' in lowered:
+        return ('permission denied: run as a user in the libvirt group, give username/password, '
+                'or use qemu_use_session for qemu:///session')
+    if 'ssh' in lowered or 'cannot recv data' in lowered or 'host key' in lowered:
+        return ('the SSH transport failed: check host, username, id_ssh_key_file and that the '
+                'remote user can reach libvirtd')
+    if 'connection refused' in lowered:
+        return 'nothing listens there: is libvirtd running with that transport enabled?'
+    return 'check that libvirtd runs and that the URI is right'
+
+
+def _auth_callback(username, password):
+    def callback(credentials, user_data):
+        for credential in credentials:
+            if credential[0] == libvirt.VIR_CRED_AUTHNAME:
+                credential[4] = username or credential[3]
+            elif credential[0] == libvirt.VIR_CRED_PASSPHRASE:
+                credential[4] = password
+            else:
+                return -1
+        return 0
+    return callback
+
+
+def open_connection(params, uri=None):
+    """Open a read-write connection; raise LibvirtConnectionError with a clear message."""
+    if libvirt is None:
+        raise LibvirtConnectionError('the libvirt-python library is not installed on this host')
+    uri = uri or build_uri(params)
+    try:
+        if params.get('password'):
+            auth = [[libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE],
+                    _auth_callback(params.get('username'), params['password']), None]
+            return libvirt.openAuth(uri, auth, 0)
+        return libvirt.open(uri)
+    except libvirt.libvirtError as error:
+        raise LibvirtConnectionError('cannot connect to libvirt at %s: %s (%s)'
+                                     % (uri, error.get_error_message(), explain_libvirt_error(error)))
+
+
+def connect(module, uri=None):
+    """Open the connection a module's parameters describe, or fail the module."""
+    if libvirt is None:
+        from ansible.module_utils.basic import missing_required_lib
+        module.fail_json(msg=missing_required_lib('libvirt-python'), exception=LIBVIRT_IMPORT_ERROR)
+    try:
+        return open_connection(module.params, uri)
+    except (LibvirtConnectionError, ValueError) as error:
+        module.fail_json(msg=str(error))
