@@ -61,6 +61,15 @@ def encode(record, option='metadata'):
     return root
 
 
+def api_xml(record, option='metadata'):
+    """The record as ``virDomainSetMetadata`` takes it: no namespace (libvirt adds it)."""
+    node = encode(record, option)
+    for item in node.iter():
+        item.tag = xmltree.etree.QName(item).localname
+    xmltree.etree.cleanup_namespaces(node)
+    return xmltree.to_xml(node)
+
+
 def decode(node):
     """The dict back from a ``<vagrantless:machine>`` element (None gives {})."""
     record = {}
