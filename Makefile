@@ -7,7 +7,8 @@ PYTHON   ?= python3.11
 BIN      := $(CURDIR)/$(VENV)/bin
 LAB      := $(CURDIR)/tests/lab/lab
 COLL     := $(CURDIR)/.collections/ansible_collections/vagrantless/libvirt
-BUILD    := $(CURDIR)/.build/ansible_collections/vagrantless/libvirt
+# Outside the checkout: inside it, ansible-test would ask git and see an ignored tree.
+BUILD    := /tmp/vagrantless-$(shell echo $(CURDIR) | md5sum | cut -c1-8)/ansible_collections/vagrantless/libvirt
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
@@ -40,8 +41,12 @@ lab-down:  ## stop the lab's libvirtd and remove its namespace
 smoke: lab  ## boot the tiny box with plain virsh and run a command over SSH
 	$(LAB) smoke
 
+RESULTS  := $(CURDIR)/tests/output/results
+
 units: venv  ## unit tests (libvirt's test:///default driver, no lab needed)
-	cd $(COLL) && $(BIN)/python -m pytest -q tests/unit
+	mkdir -p $(RESULTS)
+	PYTHONPATH=$(CURDIR)/.collections $(BIN)/python -m pytest -q -p no:cacheprovider \
+	    --import-mode=importlib --junitxml=$(RESULTS)/units.xml tests/unit
 
 # ansible-test wants the tree under ansible_collections/NS/NAME: a fresh copy each run.
 .build: venv
@@ -49,7 +54,9 @@ units: venv  ## unit tests (libvirt's test:///default driver, no lab needed)
 	rsync -a --delete --exclude-from=tests/build-exclude ./ $(BUILD)/
 
 sanity: .build  ## ansible-test sanity, no ignore file
-	cd $(BUILD) && $(BIN)/ansible-test sanity --local --python 3.11 --color no
+	rm -rf $(BUILD)/tests/output
+	cd $(BUILD) && $(BIN)/ansible-test sanity --local --python 3.11 --color no --junit
+	mkdir -p $(RESULTS) && cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/ 2>/dev/null || true
 
 integration: .build lab  ## ansible-test integration targets against the lab's libvirtd
 	eval "$$($(LAB) env)" && tests/integration/write-config $(BUILD)/tests/integration/integration_config.yml
@@ -59,4 +66,4 @@ test: units sanity smoke integration  ## everything, with the lab
 	@echo "make test: all layers passed"
 
 clean:  ## remove the venv copies and test output (not the lab cache)
-	rm -rf .build tests/output .pytest_cache
+	rm -rf $(BUILD) tests/output .pytest_cache

@@ -118,14 +118,15 @@ def system_uri(params):
 
 def explain_libvirt_error(error):
     """A one-line hint for a libvirt error message: what a user should check."""
-    text = str(error)
-    lowered = text.lower()
+    lowered = str(error).lower()
+    if 'not recognised' in lowered or 'no connection driver' in lowered or 'unsupported' in lowered:
+        return 'this libvirt does not understand the URI: check its scheme and transport'
     if 'no such file or directory' in lowered and 'sock' in lowered:
         return 'libvirtd is not running (or listens on another socket): start it, or set socket/uri'
     if 'permission denied' in lowered or 'authentication' in lowered or 'not authorized' in lowered:
         return ('permission denied: run as a user in the libvirt group, give username/password, '
                 'or use qemu_use_session for qemu:///session')
-    if 'ssh' in lowered or 'cannot recv data' in lowered or 'host key' in lowered:
+    if 'ssh:' in lowered or 'cannot recv data' in lowered or 'host key' in lowered:
         return ('the SSH transport failed: check host, username, id_ssh_key_file and that the '
                 'remote user can reach libvirtd')
     if 'connection refused' in lowered:

@@ -12,7 +12,7 @@ import os
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
-    LibvirtOperationError, diff_entries, lookup)
+    LibvirtOperationError, diff_entries, inactive_xml, lookup)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 
 SYSTEM_POOL_PATH = '/var/lib/libvirt/images'
@@ -88,7 +88,7 @@ class PoolManager(object):
         self.conn = conn
         state = self.params['state']
         pool = find(self.conn, self.name)
-        before_xml = xmltree.parse(pool.XMLDesc(libvirt.VIR_STORAGE_XML_INACTIVE)) if pool else None
+        before_xml = xmltree.parse(inactive_xml(pool, libvirt.VIR_STORAGE_XML_INACTIVE)) if pool else None
         before_state = runtime_state(pool)
         if state == 'absent':
             after_xml, after_state = self._absent(pool)

@@ -60,13 +60,15 @@ extends_documentation_fragment:
   - vagrantless.libvirt.connection
 attributes:
   check_mode:
+    description: Reports exactly what a real run would change, and changes nothing.
     support: full
   diff_mode:
+    description: Shows the pool XML and its runtime state before and after.
     support: full
 notes:
   - Part of the C(group/vagrantless.libvirt.libvirt) action group for C(module_defaults).
 author:
-  - vagrantless developers
+  - vagrantless developers (@vagrantless)
 '''
 
 EXAMPLES = r'''
