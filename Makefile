@@ -63,12 +63,12 @@ integration: .build lab  ## ansible-test integration targets against the lab's l
 	eval "$$($(LAB) env)" && tests/integration/write-config $(BUILD)/tests/integration/integration_config.yml
 	rm -rf $(BUILD)/tests/output
 	cd $(BUILD) && $(LAB) exec $(BIN)/ansible-test integration --local --python 3.11 --color no $(TARGETS)
-	mkdir -p $(RESULTS) && cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/ 2>/dev/null || true
+	mkdir -p $(RESULTS)/integration && cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/integration/
 
 summary:
 	@$(BIN)/python tests/summary.py units=$(RESULTS)/units.xml \
 	    "sanity=$(RESULTS)/ansible-test-sanity-*.xml" smoke=$(RESULTS)/smoke.xml \
-	    "integration=$(RESULTS)/integration-*.xml"
+	    "integration=$(RESULTS)/integration/*.xml"
 
 test:  ## everything, with the lab; ends with the count of tests run
 	rm -rf $(RESULTS)
