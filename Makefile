@@ -20,6 +20,7 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(VENV)/.done: requirements.txt requirements-dev.txt
+	$(LAB) packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -33,7 +34,7 @@ $(COLL):
 
 venv: $(VENV)/.done $(COLL)  ## the project venv (pinned ansible-core, deps, pytest, ansible-lint, molecule)
 
-lab: venv  ## a private libvirtd in a network namespace and the tiny test box
+lab:  ## a private libvirtd in a network namespace and the tiny test box
 	$(LAB) up
 
 lab-down:  ## stop the lab's libvirtd and remove its namespace
