@@ -152,7 +152,8 @@ def _merge_into(target, desired, rules, path):
     if desired.text is not None and desired.text.strip():
         target.text = desired.text
 
-    matched = set()
+    # lxml hands out proxy objects: keep the matched ones alive so their ids stay theirs.
+    matched = _Matched()
     seen_tags = set()
     for wanted in desired:
         if not isinstance(wanted.tag, str):
@@ -168,24 +169,37 @@ def _merge_into(target, desired, rules, path):
             fresh = copy.deepcopy(wanted)
             _strip_markers(fresh)
             _insert_after_siblings(target, fresh)
-            matched.add(id(fresh))
+            matched.add(fresh)
         elif rules.is_replaced(child_path):
             fresh = copy.deepcopy(wanted)
             _strip_markers(fresh)
             target.replace(found, fresh)
-            matched.add(id(fresh))
+            matched.add(fresh)
         else:
-            matched.add(id(found))
+            matched.add(found)
             _merge_into(found, wanted, rules, child_path)
 
     for tag in seen_tags | set(child.tag for child in target if isinstance(child.tag, str)):
         if rules.is_owned(path + '/' + tag):
-            for child in [c for c in target if c.tag == tag and id(c) not in matched]:
+            for child in [c for c in target if c.tag == tag and c not in matched]:
                 target.remove(child)
 
 
+class _Matched(object):
+    """Elements already paired with a desired twin (held, so lxml keeps their proxies)."""
+
+    def __init__(self):
+        self.nodes = []
+
+    def add(self, node):
+        self.nodes.append(node)
+
+    def __contains__(self, node):
+        return any(node is held for held in self.nodes)
+
+
 def _find_match(target, wanted, key, matched):
-    candidates = [c for c in target if c.tag == wanted.tag and id(c) not in matched]
+    candidates = [c for c in target if c.tag == wanted.tag and c not in matched]
     if key is not None:
         identity = key(wanted)
         if identity is not None:

@@ -1,0 +1,482 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vagrantless developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""libvirt networks as vagrant-libvirt makes them: NAT, routed, isolated, very
+isolated, open and bridged networks, their DHCP ranges and reservations.
+
+Reservations change live through libvirt's network update API, so a running network
+and its guests are never restarted for them; everything else is written to the
+persistent definition and reported as ``restart_required`` while the network runs.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
+    LibvirtOperationError, diff_entries, inactive_xml, lookup)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError, netaddr
+
+FORWARD_MODES = ('nat', 'route', 'none', 'veryisolated', 'open', 'bridge')
+# Modes whose network has no address of the host: no <ip>, no DHCP.
+ADDRESSLESS_MODES = ('veryisolated', 'bridge')
+DEFAULT_NETMASK = '255.255.255.0'
+MANAGEMENT_NETWORK = dict(name='vagrant-libvirt', address='192.168.121.0/24', forward_mode='nat',
+                          guest_ipv6=True)
+
+
+def _ip_key(node):
+    return (node.get('family') or 'ipv4',)
+
+
+NETWORK_RULES = xmltree.Rules(keys={
+    'network/ip': _ip_key,
+    'dhcp/host': xmltree.attribute_key('@mac'),
+})
+
+
+def subnet(params):
+    """The IPv4 network the options describe (``address`` as CIDR, or ``ip`` + ``netmask``),
+    or None when they give none."""
+    if params.get('address') and params.get('ip'):
+        raise ValidationError('address', params['address'], 'either address or ip (+ netmask), not both')
+    try:
+        if params.get('address'):
+            text = params['address']
+            if '/' not in text:  # vagrant-libvirt's network_address: a /24 by default
+                text = '%s/%s' % (text, params.get('netmask') or DEFAULT_NETMASK)
+            network = netaddr.IPNetwork(text)
+            option, value = 'address', params['address']
+        elif params.get('ip'):
+            network = netaddr.IPNetwork('%s/%s' % (params['ip'], params.get('netmask') or DEFAULT_NETMASK))
+            option, value = 'ip', params['ip']
+        else:
+            return None
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        bad = 'address' if params.get('address') else 'ip'
+        raise ValidationError(bad, params.get(bad), 'an IPv4 address (ip, with netmask) or a network in CIDR '
+                                                    'notation such as 10.20.30.0/24 (address)')
+    if network.version != 4:
+        raise ValidationError(option, value, 'an IPv4 network (use ipv6_address/ipv6_prefix for IPv6)')
+    if network.prefixlen > 30:
+        raise ValidationError('netmask' if params.get('netmask') else option, params.get('netmask') or value,
+                              'a network of at least 4 addresses (a prefix of /30 or shorter)')
+    return network.cidr
+
+
+def _address_in(network, value, option, usable=True):
+    try:
+        address = netaddr.IPAddress(value)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise ValidationError(option, value, 'an IPv4 address inside %s' % network)
+    if address not in network or (usable and address in (network.network, network.broadcast)):
+        raise ValidationError(option, value, 'an address inside %s other than its network and broadcast '
+                              'addresses (%s .. %s)' % (network, network[1], network[-2]))
+    return address
+
+
+class NetworkSpec(object):
+    """The options, checked and with vagrant-libvirt's defaults filled in."""
+
+    def __init__(self, params):
+        self.params = params
+        self.name = validate.name(params['name']) if params.get('name') else None
+        self.mode = params.get('forward_mode') or 'nat'
+        self.network = subnet(params)
+        self.purge_hosts = params.get('purge_dhcp_hosts')
+        if params.get('forward_device') is not None:
+            validate.name(params['forward_device'], 'forward_device')
+        if params.get('bridge') is not None:
+            if len(params['bridge']) > 15:
+                raise ValidationError('bridge', params['bridge'], 'a Linux interface name of at most 15 characters')
+            validate.name(params['bridge'], 'bridge')
+        if self.mode == 'bridge' and not params.get('bridge'):
+            raise ValidationError('bridge', None, 'the existing host bridge to use with forward_mode=bridge')
+        if params.get('mtu') is not None and not 68 <= params['mtu'] <= 65535:
+            raise ValidationError('mtu', params['mtu'], 'an MTU from 68 to 65535')
+        self.host_ip = self.dhcp_start = self.dhcp_stop = None
+        self.hosts = []
+        if self.network is not None and self.mode not in ADDRESSLESS_MODES:
+            self._addresses()
+        elif params.get('dhcp_hosts'):
+            raise ValidationError('dhcp_hosts', params['dhcp_hosts'],
+                                  'reservations need a network address (address or ip) and a forward_mode '
+                                  'that gives the host an address (not %s)' % self.mode)
+        self.ipv6 = self._ipv6()
+
+    def _addresses(self):
+        params, network = self.params, self.network
+        self.host_ip = _address_in(network, params['host_ip'], 'host_ip') if params.get('host_ip') \
+            else network[1]
+        if params.get('dhcp_enabled', True):
+            # vagrant-libvirt's code: the range starts right after the network address
+            # and ends before the broadcast address.
+            self.dhcp_start = _address_in(network, params['dhcp_start'], 'dhcp_start') \
+                if params.get('dhcp_start') else network[1]
+            self.dhcp_stop = _address_in(network, params['dhcp_stop'], 'dhcp_stop') \
+                if params.get('dhcp_stop') else network[-2]
+            if self.dhcp_start > self.dhcp_stop:
+                raise ValidationError('dhcp_start', str(self.dhcp_start),
+                                      'an address not after dhcp_stop (%s)' % self.dhcp_stop)
+        seen = {}
+        for index, host in enumerate(params.get('dhcp_hosts') or []):
+            option = 'dhcp_hosts[%d]' % index
+            mac = validate.mac(host.get('mac'), option + '.mac')
+            entry = dict(mac=mac, state=host.get('state') or 'present', name=host.get('name'), ip=None)
+            if entry['state'] == 'present':
+                if not host.get('ip'):
+                    raise ValidationError(option + '.ip', host.get('ip'), 'the address to reserve for %s' % mac)
+                entry['ip'] = str(_address_in(network, host['ip'], option + '.ip'))
+                if entry['ip'] == str(self.host_ip):
+                    raise ValidationError(option + '.ip', host['ip'], 'an address other than the host\'s (%s)'
+                                          % self.host_ip)
+                if entry['ip'] in seen and seen[entry['ip']] != mac:
+                    raise ValidationError(option + '.ip', host['ip'], 'an address not reserved for another MAC '
+                                          '(%s has it)' % seen[entry['ip']])
+                seen[entry['ip']] = mac
+            if host.get('name') is not None:
+                validate.name(host['name'], option + '.name')
+            self.hosts.append(entry)
+
+    def _ipv6(self):
+        params = self.params
+        if not params.get('ipv6_address'):
+            if params.get('ipv6_prefix') is not None:
+                raise ValidationError('ipv6_prefix', params['ipv6_prefix'], 'used only with ipv6_address')
+            return None
+        try:
+            address = netaddr.IPAddress(params['ipv6_address'])
+        except (netaddr.AddrFormatError, ValueError):
+            address = None
+        if address is None or address.version != 6:
+            raise ValidationError('ipv6_address', params['ipv6_address'], 'an IPv6 address such as fd00:203::1')
+        prefix = params.get('ipv6_prefix') if params.get('ipv6_prefix') is not None else 64
+        if not 1 <= prefix <= 128:
+            raise ValidationError('ipv6_prefix', prefix, 'a prefix length from 1 to 128')
+        return str(address), prefix
+
+    def desired(self, name):
+        """The definition the options ask for, in libvirt's normalized form."""
+        params = self.params
+        root = xmltree.element('network', {'ipv6': 'yes' if params.get('guest_ipv6') else None})
+        xmltree.sub(root, 'name', text=name)
+        if self.mode not in ('none', 'veryisolated'):
+            forward = xmltree.sub(root, 'forward', {'mode': self.mode, 'dev': params.get('forward_device')})
+            if params.get('forward_device'):
+                xmltree.sub(forward, 'interface', {'dev': params['forward_device']})
+        if params.get('bridge'):
+            xmltree.sub(root, 'bridge', {'name': params['bridge']})
+        if params.get('mtu'):
+            xmltree.sub(root, 'mtu', {'size': params['mtu']})
+        if params.get('domain_name'):
+            xmltree.sub(root, 'domain', {'name': params['domain_name'], 'localOnly': 'yes'})
+        if self.host_ip is not None:
+            ip = xmltree.sub(root, 'ip', {'address': str(self.host_ip), 'netmask': str(self.network.netmask)})
+            if self.dhcp_start is not None:
+                dhcp = xmltree.sub(ip, 'dhcp')
+                xmltree.sub(dhcp, 'range', {'start': str(self.dhcp_start), 'end': str(self.dhcp_stop)})
+                for host in self.hosts:
+                    node = xmltree.sub(dhcp, 'host', {'mac': host['mac'], 'name': host['name'], 'ip': host['ip']})
+                    if host['state'] == 'absent':
+                        xmltree.mark_absent(node)
+                if params.get('dhcp_bootp_file'):
+                    xmltree.sub(dhcp, 'bootp', {'file': params['dhcp_bootp_file'],
+                                                'server': params.get('dhcp_bootp_server')})
+            elif params.get('dhcp_enabled') is False:
+                xmltree.mark_absent(xmltree.sub(ip, 'dhcp'))
+        if self.ipv6:
+            xmltree.sub(root, 'ip', {'family': 'ipv6', 'address': self.ipv6[0], 'prefix': self.ipv6[1]})
+        return root
+
+
+def ipv4_networks(tree):
+    """The IPv4 networks a libvirt network definition serves."""
+    found = []
+    for ip in tree.findall('ip'):
+        if (ip.get('family') or 'ipv4') != 'ipv4' or not ip.get('address'):
+            continue
+        mask = ip.get('netmask') or ip.get('prefix') or '24'
+        found.append(netaddr.IPNetwork('%s/%s' % (ip.get('address'), mask)).cidr)
+    return found
+
+
+def _all_networks(conn):
+    return conn.listAllNetworks(0)
+
+
+def find_by_subnet(conn, network):
+    """(name of a network serving exactly ``network``, names of networks overlapping it)."""
+    exact, overlapping = None, []
+    for other in _all_networks(conn):
+        tree = xmltree.parse(inactive_xml(other, libvirt.VIR_NETWORK_XML_INACTIVE))
+        for served in ipv4_networks(tree):
+            if served == network:
+                exact = other.name()
+            elif served in network or network in served:
+                overlapping.append('%s (%s)' % (other.name(), served))
+    return exact, overlapping
+
+
+def host_routes(path='/proc/net/route'):
+    """(interface, network) for each IPv4 route of this host, read from the kernel."""
+    routes = []
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()[1:]
+    except (IOError, OSError):
+        return routes
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 8 or fields[7] == '00000000':
+            continue  # the default route overlaps everything and means nothing here
+        # the kernel writes addresses as little-endian hex words
+        destination = netaddr.IPAddress(int.from_bytes(bytes.fromhex(fields[1]), 'little'))
+        mask = netaddr.IPAddress(int.from_bytes(bytes.fromhex(fields[7]), 'little'))
+        routes.append((fields[0], netaddr.IPNetwork('%s/%s' % (destination, mask)).cidr))
+    return routes
+
+
+def find(conn, name):
+    return lookup(conn.networkLookupByName, name, libvirt.VIR_ERR_NO_NETWORK)
+
+
+def domains_using(conn, name):
+    """Names of defined domains with an interface on network ``name``."""
+    users = []
+    for domain in conn.listAllDomains(0):
+        tree = xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        if any(source.get('network') == name for source in tree.findall('devices/interface/source')):
+            users.append(domain.name())
+    return sorted(users)
+
+
+def _without_hosts(tree):
+    stripped = copy.deepcopy(tree)
+    for host in stripped.findall('ip/dhcp/host'):
+        host.getparent().remove(host)
+    return stripped
+
+
+def needs_restart(live, config):
+    """Whether a running network's live XML lags its persistent definition (reservations
+    aside, which change live). The live XML carries runtime additions (NAT port ranges,
+    connection counts), so the question is whether the config laid over the live XML
+    changes it, or the config dropped an element the live network still has."""
+    live, config = _without_hosts(live), _without_hosts(config)
+    if xmltree.differs(xmltree.merge(live, config, NETWORK_RULES), live):
+        return True
+    top_level = ('forward', 'bridge', 'mtu', 'domain', 'ip', 'dns')
+    return sorted(c.tag for c in live if c.tag in top_level) != sorted(c.tag for c in config if c.tag in top_level)
+
+
+def _host_xml(node):
+    return xmltree.to_xml(xmltree.element('host', dict(node.attrib)))
+
+
+def describe(net):
+    if net is None:
+        return {}
+    tree = xmltree.parse(net.XMLDesc(0))
+    return dict(name=net.name(), uuid=net.UUIDString(), bridge=tree.find('bridge').get('name')
+                if tree.find('bridge') is not None else None, active=bool(net.isActive()),
+                autostart=bool(net.autostart()), xml=xmltree.pretty(tree))
+
+
+class NetworkManager(object):
+    """Brings one network to the state the options ask for."""
+
+    def __init__(self, params, check_mode, local_host=True):
+        self.params = params
+        self.check_mode = check_mode
+        self.local_host = local_host
+        self.spec = NetworkSpec(params) if params['state'] != 'absent' else None
+        if params['state'] == 'absent' and not params.get('name'):
+            raise ValidationError('name', None, 'the name of the network to remove')
+        if self.spec is not None and not params.get('name') and self.spec.network is None:
+            raise ValidationError('name', None, 'a network name, or an address/ip to find the network by')
+        self.conn = None
+        self.result = dict(changed=False, restart_required=False, reused=False)
+
+    def ensure(self, conn):
+        """Converge; return the module result."""
+        self.conn = conn
+        if self.params['state'] == 'absent':
+            return self._absent()
+        return self._present()
+
+    # -- present / inactive -------------------------------------------------------
+    def _resolve_name(self):
+        """The network to manage: by name, or an existing one serving the subnet."""
+        name, network = self.params.get('name'), self.spec.network
+        net = find(self.conn, name) if name else None
+        if net is not None or network is None:
+            return name, net
+        exact, overlapping = find_by_subnet(self.conn, network)
+        if exact and not name:
+            self.result['reused'] = True
+            return exact, find(self.conn, exact)
+        clashes = ([exact + ' (%s)' % network] if exact else []) + overlapping
+        if clashes:
+            raise LibvirtOperationError('network %s for %s overlaps existing libvirt network(s) %s: use that '
+                                        'network (give its name, or only the address to reuse it) or choose '
+                                        'another subnet' % (name, network, ', '.join(clashes)))
+        if self.local_host:
+            routed = ['%s (%s)' % (dev, net_) for dev, net_ in host_routes()
+                      if net_ == network or net_ in network or network in net_]
+            if routed:
+                raise LibvirtOperationError('network %s for %s overlaps a route on the hypervisor: interface %s; '
+                                            'choose another subnet' % (name, network, ', '.join(routed)))
+        if not name:
+            raise ValidationError('name', None, 'a name for the new network: no libvirt network serves %s'
+                                  % network)
+        return name, None
+
+    def _check_reservations(self, current):
+        if current is None:
+            return
+        wanted = dict((h['mac'], h) for h in self.spec.hosts)
+        for host in current.findall('ip/dhcp/host'):
+            mac = (host.get('mac') or '').lower()
+            if mac in wanted:
+                continue
+            for index, entry in enumerate(self.spec.hosts):
+                if entry['state'] == 'present' and entry['ip'] == host.get('ip') and not self.spec.purge_hosts:
+                    raise ValidationError('dhcp_hosts[%d].ip' % index, entry['ip'],
+                                          'an address not already reserved on this network (MAC %s has it)' % mac)
+
+    def _present(self):
+        active_wanted = self.params['state'] == 'present'
+        name, net = self._resolve_name()
+        current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE)) if net else None
+        self._check_reservations(current)
+        rules = xmltree.Rules(keys=NETWORK_RULES.keys, owned=['ip/dhcp/host'] if self.spec.purge_hosts else ())
+        desired = self.spec.desired(name)
+        if self.result['reused']:
+            # reused by subnet: only reservations are ours to add
+            desired = self._reservations_only(desired, name)
+        merged, xml_changed, xml_diff = xmltree.merge_and_compare(current, desired, rules)
+        autostart = self.params.get('autostart')
+        if autostart is None:
+            autostart = bool(net.autostart()) if net else False
+        before_state = dict(active=bool(net.isActive()), autostart=bool(net.autostart())) if net else None
+        after_state = dict(active=active_wanted or bool(net and net.isActive() and self.result['reused']),
+                           autostart=autostart)
+        hosts_only = current is not None and not xmltree.differs(_without_hosts(current), _without_hosts(merged))
+        running = net is not None and bool(net.isActive())
+        lagging = running and (needs_restart(xmltree.parse(net.XMLDesc(0)), current)
+                               or (xml_changed and not hosts_only))
+        restart_now = lagging and after_state['active'] and bool(self.params.get('restart'))
+        self.result['changed'] = xml_changed or before_state != after_state or restart_now
+        self.result['diff'] = diff_entries(xml_diff, 'network ' + name, before_state, after_state)
+        self.result['restart_required'] = lagging and after_state['active'] and not restart_now
+
+        if not self.check_mode and self.result['changed']:
+            net = self._apply(net, current, merged, xml_changed, hosts_only, after_state, restart_now)
+        self.result['network'] = describe(net) if net is not None else dict(name=name)
+        return self.result
+
+    def _reservations_only(self, desired, name):
+        trimmed = xmltree.element('network', children=[xmltree.element('name', text=name)])
+        ip = desired.find('ip')
+        if ip is not None and ip.find('dhcp/host') is not None:
+            keep_ip = xmltree.sub(trimmed, 'ip')
+            dhcp = xmltree.sub(keep_ip, 'dhcp')
+            for host in ip.findall('dhcp/host'):
+                dhcp.append(copy.deepcopy(host))
+        return trimmed
+
+    def _apply(self, net, current, merged, xml_changed, hosts_only, after_state, restart_now):
+        created = False
+        try:
+            if net is None:
+                net = self._define(merged)
+                created = True
+            elif xml_changed:
+                self._update_reservations(net, current, merged)
+                if not hosts_only:
+                    net = self._define(merged)
+            if restart_now:
+                net.destroy()
+            if after_state['active'] and not net.isActive():
+                self._start(net)
+            elif not after_state['active'] and net.isActive():
+                net.destroy()
+            if bool(net.autostart()) != after_state['autostart']:
+                net.setAutostart(1 if after_state['autostart'] else 0)
+        except libvirt.libvirtError:
+            if created:
+                self._undo(net)
+            raise
+        return net
+
+    def _define(self, tree):
+        try:
+            return self.conn.networkDefineXML(xmltree.to_xml(tree))
+        except libvirt.libvirtError as error:
+            if 'already exists' not in (error.get_error_message() or ''):
+                raise
+            # another run defined it first: lay our definition over theirs
+            other = find(self.conn, tree.findtext('name'))
+            current = xmltree.parse(inactive_xml(other, libvirt.VIR_NETWORK_XML_INACTIVE))
+            return self.conn.networkDefineXML(xmltree.to_xml(xmltree.merge(current, tree, NETWORK_RULES)))
+
+    @staticmethod
+    def _start(net):
+        try:
+            net.create()
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:  # already active
+                raise
+
+    def _update_reservations(self, net, current, merged):
+        """Add, change and remove DHCP hosts live (when active) and in the config."""
+        flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
+        if net.isActive():
+            flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
+        before = dict((h.get('mac', '').lower(), h) for h in current.findall('ip/dhcp/host'))
+        after = dict((h.get('mac', '').lower(), h) for h in merged.findall('ip/dhcp/host'))
+        section = libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST
+        for mac, host in before.items():
+            if mac not in after:
+                net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, section, -1, _host_xml(host), flags)
+        for mac, host in after.items():
+            if mac not in before:
+                net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, section, -1, _host_xml(host), flags)
+            elif xmltree.differs(before[mac], host):
+                net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_MODIFY, section, -1, _host_xml(host), flags)
+
+    @staticmethod
+    def _undo(net):
+        try:
+            if net.isActive():
+                net.destroy()
+            net.undefine()
+        except libvirt.libvirtError:
+            pass
+
+    # -- absent ---------------------------------------------------------------------
+    def _absent(self):
+        name = self.params['name']
+        validate.name(name)
+        net = find(self.conn, name)
+        if net is None:
+            self.result['diff'] = diff_entries(xmltree.diff(None, None), 'network ' + name, None, None)
+            self.result['network'] = {}
+            return self.result
+        current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE))
+        users = domains_using(self.conn, name)
+        if users and not self.params.get('force'):
+            raise LibvirtOperationError('network %s is used by domain(s) %s: remove them first or set force=true'
+                                        % (name, ', '.join(users)))
+        before_state = dict(active=bool(net.isActive()), autostart=bool(net.autostart()))
+        self.result.update(changed=True, network={},
+                           diff=diff_entries(xmltree.diff(current, None), 'network ' + name, before_state, None))
+        if not self.check_mode:
+            if net.isActive():
+                net.destroy()
+            net.undefine()
+        return self.result
