@@ -147,10 +147,15 @@ def _auth_callback(username, password):
     return callback
 
 
+def _quiet(unused_context, unused_error):
+    """libvirt prints every error to stderr by default; ours are raised and explained."""
+
+
 def open_connection(params, uri=None):
     """Open a read-write connection; raise LibvirtConnectionError with a clear message."""
     if libvirt is None:
         raise LibvirtConnectionError('the libvirt-python library is not installed on this host')
+    libvirt.registerErrorHandler(_quiet, None)
     uri = uri or build_uri(params)
     try:
         if params.get('password'):
