@@ -118,6 +118,12 @@ def read_lease_files(paths, bridges, warn=None):
 
 
 # -- libvirt ------------------------------------------------------------------------------
+def lease_record(lease, network):
+    """A record from one entry of libvirt's ``virNetworkGetDHCPLeases``."""
+    return _record(lease.get('mac'), lease.get('ipaddr'), lease.get('prefix'), lease.get('hostname'),
+                   network, lease.get('expirytime'), 'lease')
+
+
 def domain_interfaces(tree):
     """(mac, network name or None, type) for each interface of a parsed domain XML."""
     found = []
@@ -219,11 +225,8 @@ class AddressBook(object):
                 if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
                     raise
                 found = []  # drivers without a lease API (the test driver)
-            for lease in found:
-                if lease.get('type') != libvirt.VIR_IP_ADDR_TYPE_IPV4:
-                    continue
-                records.append(_record(lease.get('mac'), lease.get('ipaddr'), lease.get('prefix'),
-                                       lease.get('hostname'), name, lease.get('expirytime'), 'lease'))
+            records.extend(lease_record(lease, name) for lease in found
+                           if lease.get('type') == libvirt.VIR_IP_ADDR_TYPE_IPV4)
         return records
 
     def from_files(self, networks):

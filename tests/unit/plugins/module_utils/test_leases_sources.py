@@ -134,3 +134,14 @@ def test_domain_interfaces_and_console():
     assert leases.domain_interfaces(tree) == [dict(mac='52:54:00:ab:00:01', network='n1', type='network'),
                                               dict(mac=None, network=None, type='bridge')]
     assert leases.console_log(tree) == '/var/log/c.log'
+
+
+def test_libvirt_lease_api_record():
+    # the shape virNetworkGetDHCPLeases returns for one lease
+    lease = {'iface': 'virbr1', 'expirytime': 1795535000, 'type': 0, 'mac': '52:54:00:AB:CD:01',
+             'iaid': None, 'ipaddr': '192.168.121.17', 'prefix': 24, 'hostname': 'web',
+             'clientid': '01:52:54:00:ab:cd:01'}
+    assert leases.lease_record(lease, 'vagrant-libvirt') == dict(
+        mac='52:54:00:ab:cd:01', ip='192.168.121.17', prefix=24, hostname='web', network='vagrant-libvirt',
+        expiry=1795535000, source='lease')
+    assert leases.lease_record(dict(lease, hostname=None, prefix=None), 'n')['hostname'] is None
