@@ -1,0 +1,193 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vagrantless developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: libvirt_box
+short_description: Add a Vagrant box to the box store and upload its images into a storage pool
+version_added: 0.1.0
+description:
+  - Gets a Vagrant libvirt box (a C(.box) file, an http/https/file URL, or a Vagrant catalog),
+    keeps it in Vagrant's own box store (so C(vagrant box list) sees it, and a box added with
+    C(vagrant box add) is used as it is), and uploads its images into a storage pool under
+    vagrant-libvirt's volume names, so both tools share them.
+  - Box metadata v1 (C(box.img), C(format), C(virtual_size)) and v2 (a C(disks) list) are read.
+  - Archives are extracted safely; absolute paths, C(..), links and devices are refused. A
+    corrupt archive or a checksum mismatch fails and leaves nothing in the store or the pool.
+  - Uploads are sparse, atomic and locked; two runs adding the same box upload it once.
+options:
+  name:
+    description: The box name, such as C(generic/debian12).
+    type: str
+    required: true
+  version:
+    description:
+      - An exact version, or a constraint such as C(>= 1.2, < 2) or C(~> 1.2), chosen among the
+        stored versions, else among the catalog's. With O(src) it must be exact; a box added
+        from O(src) without a version is Vagrant's unversioned box C(0).
+    type: str
+  src:
+    description: The box file, as a path or an http, https or file URL.
+    type: str
+  checksum:
+    description: The expected checksum of O(src).
+    type: str
+  checksum_type:
+    description: The algorithm of O(checksum).
+    type: str
+    choices: [sha256, sha512, sha384, sha1, md5]
+  catalog:
+    description: A Vagrant box catalog (JSON), as a path or URL; its libvirt build of the best version is added.
+    type: str
+  pool:
+    description: The storage pool for the box's images.
+    type: str
+    default: default
+  state:
+    description:
+      - C(present) makes sure the box is in the store and its images in the pool.
+      - C(absent) removes the box's images from the pool (O(version) limits it to one version).
+        It is refused while a domain's disk uses them, directly or as a backing store, naming
+        the domains, unless O(force=true).
+    type: str
+    default: present
+    choices: [present, absent]
+  force:
+    description: With O(state=absent), remove the images even though domains use them.
+    type: bool
+    default: false
+  remove_from_store:
+    description: With O(state=absent), also remove the box from the box store.
+    type: bool
+    default: false
+  box_store:
+    description: Vagrant's home holding the C(boxes/) store. Default C($VAGRANT_HOME), else C(~/.vagrant.d).
+    type: path
+extends_documentation_fragment:
+  - vagrantless.libvirt.connection
+attributes:
+  check_mode:
+    description: Reports whether the box would be added and uploaded, and changes nothing.
+    support: full
+  diff_mode:
+    description: Nothing to diff; the returned volumes say what is in the pool.
+    support: none
+author:
+  - vagrantless developers (@vagrantless)
+'''
+
+EXAMPLES = r'''
+- name: A box from a file, with its checksum
+  vagrantless.libvirt.libvirt_box:
+    name: vagrantless/tiny
+    src: /srv/boxes/tiny.box
+    version: "1.0.0"
+    checksum: "{{ lookup('file', '/srv/boxes/tiny.box.sha256') }}"
+    checksum_type: sha256
+
+- name: The newest 12.x build from a catalog
+  vagrantless.libvirt.libvirt_box:
+    name: generic/debian12
+    catalog: https://boxes.example.com/generic/debian12.json
+    version: "~> 12.0"
+
+- name: Remove a box's images and its store entry
+  vagrantless.libvirt.libvirt_box:
+    name: vagrantless/tiny
+    state: absent
+    remove_from_store: true
+'''
+
+RETURN = r'''
+box:
+  description: The box used.
+  returned: when state is present
+  type: dict
+  contains:
+    name:
+      description: Its name.
+      type: str
+    version:
+      description: Its version in the store (C(0) for an unversioned box).
+      type: str
+    path:
+      description: Its directory in the box store.
+      type: str
+    metadata:
+      description: Its metadata.json.
+      type: dict
+  sample: {name: vagrantless/tiny, version: "1.0.0",
+           path: /root/.vagrant.d/boxes/vagrantless-VAGRANTSLASH-tiny/1.0.0/libvirt,
+           metadata: {provider: libvirt, format: qcow2, virtual_size: 1}}
+volumes:
+  description: The box's volumes in the pool (name, path, pool, format, capacity, allocation); with state absent, those removed.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: vagrantless-VAGRANTSLASH-tiny_vagrant_box_image_1.0.0_box.img, format: qcow2,
+            path: /var/lib/libvirt/images/vagrantless-VAGRANTSLASH-tiny_vagrant_box_image_1.0.0_box.img,
+            capacity: 1073741824}]
+'''
+
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import fetch_url
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.box import BoxManager
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError, failing_cleanly
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
+    connect, connection_argument_spec)
+
+
+def downloader(module, directory):
+    """url -> path of a temporary file holding it, fetched with Ansible's URL helpers."""
+    def fetch(url):
+        response, info = fetch_url(module, url, timeout=60)
+        if response is None or info.get('status') not in (200, None):
+            raise LibvirtOperationError('cannot download %s: %s' % (url, info.get('msg')))
+        handle, path = tempfile.mkstemp(dir=directory, prefix='.download-')
+        with os.fdopen(handle, 'wb') as out:
+            shutil.copyfileobj(response, out, 1024 * 1024)
+        return path
+    return fetch
+
+
+def main():
+    spec = connection_argument_spec(
+        name=dict(type='str', required=True),
+        version=dict(type='str'),
+        src=dict(type='str'),
+        checksum=dict(type='str'),
+        checksum_type=dict(type='str', choices=list(boxes.CHECKSUM_TYPES)),
+        catalog=dict(type='str'),
+        pool=dict(type='str', default='default'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        force=dict(type='bool', default=False),
+        remove_from_store=dict(type='bool', default=False),
+        box_store=dict(type='path'),
+    )
+    module = AnsibleModule(argument_spec=spec, mutually_exclusive=[('src', 'catalog')], supports_check_mode=True)
+    workdir = tempfile.mkdtemp(prefix='vagrantless-box-')
+    try:
+        with failing_cleanly(module, 'box %s' % module.params['name']):
+            manager = BoxManager(module.params, module.check_mode, downloader(module, workdir))
+            try:
+                result = manager.ensure(connect(module))
+            except boxes.BoxError as error:
+                raise LibvirtOperationError('box %s: %s' % (module.params['name'], error))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Boxes: names, versions and constraints, metadata v1/v2, catalogs, and safe,
+all-or-nothing installation into Vagrant's store."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import io
+import json
+import os
+import tarfile
+
+import pytest
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
+
+
+def test_vagrant_libvirt_volume_names():
+    assert boxes.volume_name('generic/debian12', '4.3.12') == \
+        'generic-VAGRANTSLASH-debian12_vagrant_box_image_4.3.12_box.img'
+    assert boxes.volume_name('tiny', '0_1700000000', 'data') == 'tiny_vagrant_box_image_0_1700000000_data.img'
+
+
+@pytest.mark.parametrize('version, constraint, expected', [
+    ('1.2.0', '>= 1.2, < 2', True), ('2.0', '>= 1.2, < 2', False), ('1.1', '>= 1.2', False),
+    ('1.2.5', '~> 1.2.3', True), ('1.3.0', '~> 1.2.3', False), ('1.9', '~> 1.2', True), ('2.0', '~> 1.2', False),
+    ('1.0', '1.0', True), ('1.0', '= 1.0', True), ('1.0', '!= 1.0', False), ('10.0', '> 9.1', True),
+])
+def test_constraints(version, constraint, expected):
+    assert boxes.satisfies(version, boxes.parse_constraint(constraint)) is expected
+
+
+@pytest.mark.parametrize('bad', ['>> 1', 'latest', '1.0,, 2', '=> 1.0'])
+def test_bad_constraints_name_the_option(bad):
+    with pytest.raises(ValidationError, match='version='):
+        boxes.parse_constraint(bad)
+
+
+def test_best_version():
+    assert boxes.best_version(['1.0', '1.10', '1.9', '2.0'], '< 2') == '1.10'
+    assert boxes.best_version(['1.0'], None) == '1.0'
+    assert boxes.best_version(['1.0'], '> 1') is None
+
+
+def test_catalog_choice():
+    catalog = {'versions': [
+        {'version': '1.0', 'providers': [{'name': 'libvirt', 'url': 'http://x/1.box', 'checksum': 'a',
+                                          'checksum_type': 'sha256'}]},
+        {'version': '1.5', 'providers': [{'name': 'virtualbox', 'url': 'http://x/vb.box'}]},
+        {'version': '1.2', 'providers': [{'name': 'libvirt', 'url': 'http://x/2.box'}]}]}
+    assert boxes.catalog_choice(catalog, None) == ('1.2', 'http://x/2.box', None, None)
+    assert boxes.catalog_choice(catalog, '< 1.1') == ('1.0', 'http://x/1.box', 'a', 'sha256')
+    with pytest.raises(boxes.BoxError, match='has: 1.0, 1.2'):
+        boxes.catalog_choice(catalog, '>= 2')
+
+
+def make_box(path, members, compress=''):
+    with tarfile.open(str(path), 'w' + (':' + compress if compress else '')) as archive:
+        for name, data, kind in members:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            if kind == tarfile.SYMTYPE or kind == tarfile.LNKTYPE:
+                info.linkname = data
+                archive.addfile(info)
+            else:
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+    return str(path)
+
+
+V1 = [('metadata.json', b'{"provider": "libvirt", "format": "qcow2", "virtual_size": 1}', tarfile.REGTYPE),
+      ('box.img', b'QFI\xfb' + b'\0' * 28, tarfile.REGTYPE),
+      ('Vagrantfile', b'', tarfile.REGTYPE)]
+
+
+@pytest.mark.parametrize('compress', ['', 'gz'])
+def test_install_v1(tmp_path, compress):
+    archive = make_box(tmp_path / 'v1.box', V1, compress)
+    directory = boxes.install(archive, str(tmp_path / 'home'), 'org/v1', '1.0')
+    assert directory == str(tmp_path / 'home' / 'boxes' / 'org-VAGRANTSLASH-v1' / '1.0' / 'libvirt')
+    meta, disks = boxes.read_metadata(directory)
+    assert meta['format'] == 'qcow2' and disks == [('box', os.path.join(directory, 'box.img'), 'qcow2')]
+    assert boxes.stored_versions(str(tmp_path / 'home'), 'org/v1') == ['1.0']
+
+
+def test_metadata_v2_disks(tmp_path):
+    meta = {'provider': 'libvirt', 'disks': [{'path': 'a.qcow2'}, {'name': 'data', 'path': 'b.img', 'format': 'raw'}]}
+    archive = make_box(tmp_path / 'v2.box', [('metadata.json', json.dumps(meta).encode(), tarfile.REGTYPE),
+                                             ('a.qcow2', b'a', tarfile.REGTYPE), ('b.img', b'b', tarfile.REGTYPE)])
+    directory = boxes.install(archive, str(tmp_path / 'home'), 'two', '2')
+    unused, disks = boxes.read_metadata(directory)
+    assert [(name, fmt) for name, unused_path, fmt in disks] == [('a', 'qcow2'), ('data', 'raw')]
+
+
+@pytest.mark.parametrize('member, message', [
+    (('../evil', b'x', tarfile.REGTYPE), 'outside the box'),
+    (('/etc/evil', b'x', tarfile.REGTYPE), 'outside the box'),
+    (('a/../../evil', b'x', tarfile.REGTYPE), 'outside the box'),
+    (('link', '/etc/passwd', tarfile.SYMTYPE), 'link'),
+    (('hard', 'box.img', tarfile.LNKTYPE), 'link'),
+    (('dev', b'', tarfile.CHRTYPE), 'not a plain file'),
+    (('fifo', b'', tarfile.FIFOTYPE), 'not a plain file'),
+])
+def test_unsafe_archives_are_refused_and_leave_nothing(tmp_path, member, message):
+    archive = make_box(tmp_path / 'evil.box', V1 + [member])
+    home = tmp_path / 'home'
+    with pytest.raises(boxes.BoxError, match=message):
+        boxes.install(archive, str(home), 'evil', '1')
+    assert not (home / 'boxes' / 'evil').exists()
+    assert not (tmp_path / 'evil').exists()
+
+
+@pytest.mark.parametrize('members, message', [
+    ([('box.img', b'x', tarfile.REGTYPE)], 'no readable metadata.json'),
+    ([('metadata.json', b'{"provider": "virtualbox"}', tarfile.REGTYPE)], 'not for the libvirt provider'),
+    ([('metadata.json', b'{"provider": "libvirt"}', tarfile.REGTYPE)], 'does not hold'),
+])
+def test_incomplete_boxes_are_refused(tmp_path, members, message):
+    archive = make_box(tmp_path / 'bad.box', members)
+    with pytest.raises(boxes.BoxError, match=message):
+        boxes.install(archive, str(tmp_path / 'home'), 'bad', '1')
+    assert boxes.stored_versions(str(tmp_path / 'home'), 'bad') == []
+
+
+def test_corrupt_archive(tmp_path):
+    path = tmp_path / 'corrupt.box'
+    path.write_bytes(b'\x1f\x8b' + b'garbage' * 100)
+    with pytest.raises(boxes.BoxError, match='corrupt'):
+        boxes.install(str(path), str(tmp_path / 'home'), 'corrupt', '1')
+
+
+def test_checksums(tmp_path):
+    path = tmp_path / 'f'
+    path.write_bytes(b'abc')
+    boxes.verify_checksum(str(path), 'BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD', 'sha256')
+    with pytest.raises(boxes.BoxError, match='checksum mismatch'):
+        boxes.verify_checksum(str(path), '0' * 32, 'md5')
+
+
+def test_unversioned_box_volume_version(tmp_path):
+    image = tmp_path / 'box.img'
+    image.write_bytes(b'x')
+    os.utime(str(image), (1700000000, 1700000000))
+    assert boxes.volume_version('0', [('box', str(image), 'qcow2')]) == '0_1700000000'
+    assert boxes.volume_version('1.0', [('box', str(image), 'qcow2')]) == '1.0'
