@@ -60,9 +60,15 @@ class BoxManager(object):
         pool = require_active(conn, self.params['pool'])
         if self.params['state'] == 'absent':
             return self._absent(conn, pool)
-        version = boxes.best_version(boxes.stored_versions(self.root, self.name), self.params.get('version'))
-        if version is None:
-            version = self._add_to_store()
+        version = self._stored_version()
+        if version is None and not self.check_mode:
+            with volumes.named_lock('box', boxes.escaped(self.name)):
+                version = self._stored_version()  # another run may have added it meanwhile
+                if version is None:
+                    version = self._add_to_store()
+        elif version is None:
+            self._source()  # check mode: the box would be added from there
+            self.result['changed'] = True
         if version is None:  # check mode, not in the store yet
             self.result['box'] = dict(name=self.name, version=self.params.get('version'))
             return self.result
@@ -84,6 +90,9 @@ class BoxManager(object):
             self.result['volumes'].append(volumes.describe(existing))
         self.result['box'] = dict(name=self.name, version=version, path=directory, metadata=meta)
         return self.result
+
+    def _stored_version(self):
+        return boxes.best_version(boxes.stored_versions(self.root, self.name), self.params.get('version'))
 
     def _source(self):
         """(version, url or path, checksum, checksum type, metadata url) to add the box from."""
@@ -108,8 +117,6 @@ class BoxManager(object):
     def _add_to_store(self):
         version, location, checksum, checksum_type, metadata_url = self._source()
         self.result['changed'] = True
-        if self.check_mode:
-            return None
         path = location
         if '://' in location and not location.startswith('file://'):
             path = self.fetch(location)

@@ -71,15 +71,15 @@ def volume_xml(name, capacity, fmt, backing=None):
 
 
 @contextlib.contextmanager
-def upload_lock(pool_name, volume_name):
-    """An exclusive lock for one volume's upload on this host."""
+def named_lock(*parts):
+    """An exclusive lock on this host for the thing ``parts`` name (a pool's volume, a box)."""
     if not os.path.isdir(LOCK_DIR):
         try:
             os.makedirs(LOCK_DIR, 0o755)
         except OSError as error:
             if error.errno != errno.EEXIST:
                 raise
-    path = os.path.join(LOCK_DIR, '%s--%s.lock' % (pool_name, volume_name))
+    path = os.path.join(LOCK_DIR, '--'.join(parts).replace('/', '_') + '.lock')
     with open(path, 'a') as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -176,7 +176,7 @@ def _local_dir_pool_path(pool):
 def publish_upload(conn, pool, name, fmt, capacity, source, data=None):
     """Upload a file (or bytes) as volume ``name``, atomically; return (volume, bytes sent).
     If another run published it while we waited for the lock, nothing is sent."""
-    with upload_lock(pool.name(), name):
+    with named_lock(pool.name(), name):
         pool.refresh(0)
         existing = find(pool, name)
         if existing is not None:
