@@ -102,11 +102,25 @@ class NetworkSpec(object):
         self.hosts = []
         if self.network is not None and self.mode not in ADDRESSLESS_MODES:
             self._addresses()
-        elif params.get('dhcp_hosts'):
+        elif params.get('dhcp_hosts') and self.network is not None:
             raise ValidationError('dhcp_hosts', params['dhcp_hosts'],
-                                  'reservations need a network address (address or ip) and a forward_mode '
-                                  'that gives the host an address (not %s)' % self.mode)
+                                  'reservations need a forward_mode that gives the host an address (not %s)'
+                                  % self.mode)
         self.ipv6 = self._ipv6()
+
+    def adopt(self, tree):
+        """Take the subnet of an existing network whose address the options leave out
+        (only its reservations are then managed)."""
+        served = ipv4_networks(tree)
+        if not served:
+            if self.params.get('dhcp_hosts'):
+                raise ValidationError('dhcp_hosts', self.params['dhcp_hosts'], 'a network with an IPv4 address '
+                                      '(%s has none)' % tree.findtext('name'))
+            return
+        self.network = served[0]
+        host = next(ip for ip in tree.findall('ip') if ip.get('address') and (ip.get('family') or 'ipv4') == 'ipv4')
+        self.params = dict(self.params, host_ip=host.get('address'))
+        self._addresses()
 
     def _addresses(self):
         params, network = self.params, self.network
@@ -354,7 +368,15 @@ class NetworkManager(object):
         current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE)) if net else None
         self._check_reservations(current)
         rules = xmltree.Rules(keys=NETWORK_RULES.keys, owned=['ip/dhcp/host'] if self.spec.purge_hosts else ())
-        desired = self.spec.desired(name)
+        if self.spec.network is None and current is not None:
+            self.spec.adopt(current)  # named without an address: only its reservations are ours
+            self._check_reservations(current)
+            desired = self._reservations_only(self.spec.desired(name), name)
+        elif self.spec.network is None:
+            raise ValidationError('address', None, 'the network\'s address (address, or ip with netmask) to '
+                                  'create network %s' % name)
+        else:
+            desired = self.spec.desired(name)
         if self.result['reused']:
             # reused by subnet: only reservations are ours to add
             desired = self._reservations_only(desired, name)

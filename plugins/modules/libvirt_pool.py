@@ -58,10 +58,8 @@ options:
     default: false
 extends_documentation_fragment:
   - vagrantless.libvirt.connection
+  - vagrantless.libvirt.attributes
 attributes:
-  check_mode:
-    description: Reports exactly what a real run would change, and changes nothing.
-    support: full
   diff_mode:
     description: Shows the pool XML and its runtime state before and after.
     support: full

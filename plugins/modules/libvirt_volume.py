@@ -102,10 +102,8 @@ options:
         elements: path
 extends_documentation_fragment:
   - vagrantless.libvirt.connection
+  - vagrantless.libvirt.attributes
 attributes:
-  check_mode:
-    description: Reports exactly what a real run would change, and changes nothing.
-    support: full
   diff_mode:
     description: Shows the volume XML, and for generated images their files, before and after.
     support: full

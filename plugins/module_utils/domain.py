@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vagrantless developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A domain's life cycle: defined, running, stopped (gracefully, then forced),
+paused, saved (managed save) and absent, with the persistent definition merged from
+the options and ``restart_required`` when a running domain lags it."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import pool as pools
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
+    LibvirtOperationError, diff_entries, inactive_xml, lookup)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
+
+STATES = ('present', 'running', 'stopped', 'paused', 'saved', 'absent')
+SHUTDOWN_MODES = ('acpi', 'agent')
+POLL_SECONDS = 0.1
+
+
+def find(conn, name):
+    return lookup(conn.lookupByName, name, libvirt.VIR_ERR_NO_DOMAIN)
+
+
+def run_state(domain):
+    """running, paused, saved (managed save), stopped, or None for no domain."""
+    if domain is None:
+        return None
+    state = domain.state()[0]
+    if state == libvirt.VIR_DOMAIN_RUNNING or state == libvirt.VIR_DOMAIN_BLOCKED:
+        return 'running'
+    if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
+        return 'paused'
+    if domain.hasManagedSaveImage(0):
+        return 'saved'
+    return 'stopped'
+
+
+def _wait_stopped(domain, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not domain.isActive():
+            return True
+        time.sleep(POLL_SECONDS)
+    return not domain.isActive()
+
+
+def _source_name(source):
+    """An interface's network, else its bridge (a live network interface names both)."""
+    return None if source is None else source.get('network') or source.get('bridge')
+
+
+def restart_view(tree):
+    """What a running domain only takes at its next start (vagrant-libvirt's reload list:
+    memory, CPUs, features, boot, disks, interfaces, graphics, video), as comparable values.
+    The live XML carries runtime details (ports, aliases, paths) that are left out."""
+    def attrs(node, *names):
+        return tuple(node.get(name) for name in names) if node is not None else None
+    devices = tree.find('devices')
+    return (
+        tree.findtext('memory'), tree.findtext('vcpu'),
+        attrs(tree.find('cpu'), 'mode'), attrs(tree.find('cpu/topology'), 'sockets', 'cores', 'threads'),
+        tuple(child.tag for child in tree.find('features') if isinstance(child.tag, str))
+        if tree.find('features') is not None else (),
+        tuple(boot.get('dev') for boot in tree.findall('os/boot')),
+        tree.findtext('os/kernel'), tree.findtext('os/initrd'), tree.findtext('os/cmdline'),
+        tuple(sorted((attrs(d.find('target'), 'dev', 'bus'), attrs(d.find('source'), 'file'),
+                      attrs(d.find('driver'), 'type', 'cache')) for d in devices.findall('disk'))),
+        tuple(sorted((attrs(i.find('mac'), 'address'), _source_name(i.find('source')),
+                      attrs(i.find('model'), 'type')) for i in devices.findall('interface'))),
+        tuple(attrs(g, 'type', 'listen', 'keymap', 'passwd', 'autoport') for g in devices.findall('graphics')),
+        tuple(attrs(v.find('model'), 'type', 'vram') for v in devices.findall('video')),
+    )
+
+
+class DomainManager(object):
+    """Brings one domain to the state the options ask for."""
+
+    def __init__(self, params, check_mode):
+        self.params = params
+        self.check_mode = check_mode
+        self.spec = domain_xml.DomainSpec(params) if params['state'] != 'absent' else None
+        if self.spec is None:
+            domain_xml.validate.name(params['name'])
+        self.result = dict(changed=False, restart_required=False, shutdown=None)
+
+    def ensure(self, conn):
+        domain = find(conn, self.params['name'])
+        before_state = run_state(domain)
+        # SECURE: the definition with its passwords, so a password counts in the comparison
+        # (diffs mask it)
+        current = xmltree.parse(inactive_xml(domain, libvirt.VIR_DOMAIN_XML_INACTIVE
+                                             | libvirt.VIR_DOMAIN_XML_SECURE)) if domain else None
+        if self.params['state'] == 'absent':
+            self._absent(conn, domain, current)
+            self.result['diff'] = diff_entries(xmltree.diff(current, None), 'domain ' + self.params['name'],
+                                               dict(state=before_state) if domain else None, None)
+            return self.result
+        files = domain_xml.disk_files(conn, self.params, pools.find, volumes.find)
+        desired = self.spec.desired(files, new=domain is None)
+        merged, xml_changed, xml_diff = xmltree.merge_and_compare(current, desired, self.spec.rules())
+        wanted_state = self.params['state'] if self.params['state'] != 'present' else (before_state or 'stopped')
+        lagging = before_state in ('running', 'paused') and (
+            restart_view(merged) != restart_view(self._live(domain)))
+        restart_now = lagging and bool(self.params.get('restart')) and wanted_state == 'running'
+        autostart = self.params.get('autostart')
+        autostart_changed = autostart is not None and domain is not None and bool(domain.autostart()) != autostart
+        self.result['changed'] = xml_changed or before_state != wanted_state or restart_now or autostart_changed \
+            or (domain is None and bool(autostart))
+        self.result['restart_required'] = lagging and not restart_now and wanted_state in ('running', 'paused')
+        self.result['diff'] = diff_entries(xml_diff, 'domain ' + self.params['name'],
+                                           dict(state=before_state) if domain else None, dict(state=wanted_state))
+        if not self.check_mode and self.result['changed']:
+            domain = self._apply(conn, domain, merged, xml_changed, wanted_state, restart_now)
+            if autostart is not None and bool(domain.autostart()) != autostart:
+                domain.setAutostart(1 if autostart else 0)
+        self.result['domain'] = self._describe(domain)
+        return self.result
+
+    @staticmethod
+    def _live(domain):
+        return xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE))
+
+    def _apply(self, conn, domain, merged, xml_changed, wanted, restart_now):
+        created = domain is None
+        if xml_changed:
+            domain = conn.defineXML(xmltree.to_xml(merged))
+        try:
+            if restart_now:
+                self._stop(domain)
+            self._move(domain, wanted)
+        except libvirt.libvirtError:
+            if created:
+                self._remove(domain)
+            raise
+        return domain
+
+    def _move(self, domain, wanted):
+        state = run_state(domain)
+        if wanted == state:
+            return
+        if wanted == 'running':
+            if state != 'paused':
+                domain.create()  # restores a managed save image when there is one
+            if run_state(domain) == 'paused':  # paused before, or saved while paused
+                domain.resume()
+        elif wanted == 'stopped':
+            if state == 'saved':
+                domain.managedSaveRemove(0)
+            elif state in ('running', 'paused'):
+                self._stop(domain)
+        elif wanted == 'paused':
+            if state != 'running':
+                self._move(domain, 'running')
+            domain.suspend()
+        elif wanted == 'saved':
+            if state == 'stopped':
+                raise LibvirtOperationError('domain %s is stopped: only a running or paused domain can be saved'
+                                            % domain.name())
+            domain.managedSave(0)
+
+    def _stop(self, domain):
+        """Graceful shutdown (ACPI or guest agent), forced after graceful_timeout."""
+        if domain.state()[0] == libvirt.VIR_DOMAIN_PAUSED:
+            domain.resume()
+        mode = libvirt.VIR_DOMAIN_SHUTDOWN_GUEST_AGENT if self.params.get('shutdown_mode') == 'agent' \
+            else libvirt.VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN
+        started = time.monotonic()
+        try:
+            domain.shutdownFlags(mode)
+            graceful = _wait_stopped(domain, self.params.get('graceful_timeout', 60))
+        except libvirt.libvirtError:
+            graceful = False
+        if not graceful and domain.isActive():
+            domain.destroy()
+        self.result['shutdown'] = 'graceful' if graceful else 'forced'
+        self.result['shutdown_seconds'] = round(time.monotonic() - started, 2)
+
+    def _absent(self, conn, domain, current):
+        if domain is None:
+            self.result['domain'] = {}
+            return
+        self.result['changed'] = True
+        owned = domain_xml.owned_volume_paths(current) if self.params.get('remove_volumes') else []
+        self.result['removed_volumes'] = owned
+        self.result['domain'] = {}
+        if self.check_mode:
+            return
+        self._remove(domain)
+        for path in owned:
+            try:
+                conn.storageVolLookupByPath(path).delete(0)
+            except libvirt.libvirtError as error:
+                if error.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+                    raise
+
+    @staticmethod
+    def _remove(domain):
+        if domain.isActive():
+            domain.destroy()
+        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                 | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA)
+        domain.undefineFlags(flags)
+
+    def _describe(self, domain):
+        if domain is None:
+            return dict(name=self.params['name'])
+        tree = xmltree.parse(domain.XMLDesc(0))
+        return dict(name=domain.name(), uuid=domain.UUIDString(), state=run_state(domain),
+                    autostart=bool(domain.autostart()),
+                    macs=[m.get('address') for m in tree.findall('devices/interface/mac')],
+                    disks=[s.get('file') for s in tree.findall('devices/disk/source') if s.get('file')])
