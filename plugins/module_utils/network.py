@@ -368,11 +368,12 @@ class NetworkManager(object):
         current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE)) if net else None
         self._check_reservations(current)
         rules = xmltree.Rules(keys=NETWORK_RULES.keys, owned=['ip/dhcp/host'] if self.spec.purge_hosts else ())
-        if self.spec.network is None and current is not None:
+        addressed = self.spec.mode not in ADDRESSLESS_MODES
+        if self.spec.network is None and addressed and current is not None:
             self.spec.adopt(current)  # named without an address: only its reservations are ours
             self._check_reservations(current)
             desired = self._reservations_only(self.spec.desired(name), name)
-        elif self.spec.network is None:
+        elif self.spec.network is None and addressed:
             raise ValidationError('address', None, 'the network\'s address (address, or ip with netmask) to '
                                   'create network %s' % name)
         else:

@@ -35,6 +35,8 @@ options:
     description:
       - The network name (vagrant-libvirt's C(network_name) or C(management_network_name)).
       - May be left out with O(address) or O(ip) to reuse the network that serves that subnet.
+      - Given without O(address) or O(ip), an existing network keeps its definition; only its
+        reservations (O(dhcp_hosts)), state and autostart are managed.
     type: str
   state:
     description:

@@ -176,3 +176,17 @@ def test_host_routes_parse_kernel_format(tmp_path):
                      'br9\t0000A8C0\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n')
     assert [(dev, str(net)) for dev, net in net_utils.host_routes(str(table))] == [
         ('eth0', '192.0.2.0/24'), ('br9', '192.168.0.0/16')]
+
+
+def test_named_network_without_address_only_gets_reservations(conn):
+    run(conn, name='vlt-u7', address='10.203.7.0/24', forward_mode='route', mtu=1400, state='inactive')
+    added = run(conn, name='vlt-u7', state='inactive',
+                dhcp_hosts=[dict(mac='52:54:00:07:00:01', ip='10.203.7.9')])
+    assert added['changed']
+    after = added['diff'][0]['after']
+    assert '<host mac="52:54:00:07:00:01" ip="10.203.7.9"/>' in after
+    assert '<forward mode="route"/>' in after and '<mtu size="1400"/>' in after  # untouched
+    with pytest.raises(ValidationError, match='dhcp_hosts\\[0\\].ip'):
+        run(conn, name='vlt-u7', state='inactive', dhcp_hosts=[dict(mac='52:54:00:07:00:02', ip='10.9.9.9')])
+    with pytest.raises(ValidationError, match='address'):
+        run(conn, name='vlt-u8-missing')
