@@ -22,7 +22,7 @@ CPU_MODES = ('host-model', 'host-passthrough', 'custom', 'maximum')
 DISK_BUSES = ('virtio', 'scsi', 'sata', 'ide', 'usb')
 CACHE_MODES = ('default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe')
 BOOT_DEVICES = ('hd', 'network', 'cdrom', 'fd')
-INTERFACE_TYPES = ('network', 'bridge')
+INTERFACE_TYPES = ('network', 'bridge', 'direct', 'udp', 'server', 'client', 'mcast')
 NIC_MODELS = ('virtio', 'e1000', 'e1000e', 'rtl8139', 'ne2k_pci', 'pcnet', 'vmxnet3')
 DOMAIN_TYPES = {'kvm': 'kvm', 'qemu': 'qemu'}
 
@@ -37,7 +37,13 @@ DEFINITION_OPTIONS = ('title', 'description', 'uuid', 'memory', 'cpus', 'cputopo
                       'loader', 'kernel', 'initrd', 'cmd_line', 'boot', 'disk_bus', 'disks', 'nic_model_type',
                       'interfaces', 'graphics_type', 'graphics_ip', 'graphics_port', 'graphics_autoport',
                       'graphics_passwd', 'keymap', 'video_type', 'video_vram', 'serial_log', 'qemu_use_agent',
-                      'metadata')
+                      'metadata', 'kvm_hidden', 'hyperv_features', 'memorybacking', 'numa_nodes', 'cpu_features',
+                      'nvram', 'secure_boot', 'dtb', 'qemuargs', 'qemuenv', 'inputs', 'sound_type', 'video_accel3d',
+                      'rng', 'watchdog', 'smartcard', 'tpm_model', 'tpm_type', 'tpm_path', 'tpm_version',
+                      'usb_controller', 'redirdevs', 'redirfilters', 'pcis', 'usbs', 'channels', 'filesystems',
+                      'serials')
+QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
+TUNNEL_TYPES = ('udp', 'server', 'client', 'mcast')
 GRAPHICS_OPTIONS = ('graphics_type', 'graphics_ip', 'graphics_port', 'graphics_autoport', 'graphics_passwd', 'keymap')
 # identity keys: a disk by its target, an interface by its MAC, a channel by its name...
 KEYS = {
@@ -47,7 +53,28 @@ KEYS = {
     'devices/serial': xmltree.attribute_key('target/@port'),
     'devices/graphics': xmltree.attribute_key('@type'),
     'os/boot': xmltree.attribute_key('@dev'),
+    'devices/input': xmltree.attribute_key('@type', '@bus'),
+    'devices/filesystem': xmltree.attribute_key('target/@dir'),
+    'devices/hostdev': lambda node: (node.get('type'), xmltree.to_xml(node.find('source'))
+                                     if node.find('source') is not None else None),
+    'devices/controller': lambda node: (node.get('type'), node.get('index') or '0'),
+    'devices/redirdev': xmltree.attribute_key('@type', '@bus'),
+    'cpu/feature': xmltree.attribute_key('@name'),
+    'numa/cell': xmltree.attribute_key('@id'),
 }
+
+
+def _usb_id(value):
+    """A USB vendor/product id as libvirt writes it back: 0x and four upper-case digits."""
+    return None if value is None else '0x%04X' % int(str(value), 16)
+
+
+def _usb_version(value):
+    """A USB version as libvirt writes it back (2.0 -> 2.00)."""
+    if value is None:
+        return None
+    major, _dot, minor = str(value).partition('.')
+    return '%d.%02d' % (int(major), int(minor or 0))
 
 
 def _power_of_two_kib(value):
@@ -102,6 +129,10 @@ class DomainSpec(object):
                                            ('boot', 'os/boot')) if option in self.given]
         if 'features' in self.given:
             owned += ['features/' + name for name in ('acpi', 'apic', 'pae', 'hap', 'viridian', 'pmu')]
+        owned += [path for option, path in (('filesystems', 'devices/filesystem'), ('pcis', 'devices/hostdev'),
+                                            ('usbs', 'devices/hostdev'), ('redirdevs', 'devices/redirdev'),
+                                            ('cpu_features', 'cpu/feature'), ('numa_nodes', 'numa/cell'))
+                  if option in self.given]
         return xmltree.Rules(keys=KEYS, owned=owned)
 
     def _has(self, *options):
@@ -130,18 +161,66 @@ class DomainSpec(object):
             xmltree.sub(root, 'currentMemory', {'unit': 'KiB'}, text=memory_kib)
         if self._has('cpus'):
             xmltree.sub(root, 'vcpu', {'placement': 'static'}, text=params['cpus'])
-        if self._has('machine_arch', 'machine_type', 'loader', 'kernel', 'initrd', 'cmd_line', 'boot'):
+        if self._has('machine_arch', 'machine_type', 'loader', 'kernel', 'initrd', 'cmd_line', 'boot', 'nvram', 'dtb'):
             root.append(self._os())
-        if self._has('features'):
-            features = xmltree.sub(root, 'features')
-            for feature in params.get('features') or []:
-                xmltree.sub(features, feature)
-        if self._has('cpu_mode', 'cpu_model', 'cputopology', 'nested'):
+        backing = self._memory_backing()
+        if backing is not None:
+            root.append(backing)
+        if self._has('features', 'kvm_hidden', 'hyperv_features', 'secure_boot'):
+            root.append(self._features())
+        if self._has('cpu_mode', 'cpu_model', 'cputopology', 'nested', 'cpu_features', 'numa_nodes'):
             cpu = self._cpu(driver)
             if cpu is not None:
                 root.append(cpu)
         root.append(self._devices(disk_paths))
+        self._qemu_commandline(root)
         return root
+
+    def _features(self):
+        params = self.params
+        features = E('features')
+        if self._has('features'):
+            for feature in params.get('features') or []:
+                xmltree.sub(features, feature)
+        if params.get('secure_boot'):
+            xmltree.sub(features, 'smm', {'state': 'on'})
+        if params.get('hyperv_features'):
+            hyperv = xmltree.sub(features, 'hyperv')
+            for item in params['hyperv_features']:
+                xmltree.sub(hyperv, item['name'], {'state': item.get('state') or 'on', 'retries': item.get('retries'),
+                                                   'value': item.get('value')})
+        if params.get('kvm_hidden') is not None:
+            kvm = xmltree.sub(features, 'kvm')
+            xmltree.sub(kvm, 'hidden', {'state': 'on' if params['kvm_hidden'] else 'off'})
+        return features
+
+    def _memory_backing(self):
+        params = self.params
+        entries = list(params.get('memorybacking') or [])
+        if any((fs.get('driver') or '9p') == 'virtiofs' for fs in params.get('filesystems') or []):
+            names = [entry['name'] for entry in entries]
+            if 'source' not in names:
+                entries.append(dict(name='source', config=dict(type='memfd')))
+            if 'access' not in names:
+                entries.append(dict(name='access', config=dict(mode='shared')))
+        if not entries:
+            return None
+        backing = E('memoryBacking')
+        for entry in entries:
+            xmltree.sub(backing, entry['name'], entry.get('config') or {})
+        return backing
+
+    def _qemu_commandline(self, root):
+        params = self.params
+        if not params.get('qemuargs') and not params.get('qemuenv'):
+            return
+        command = xmltree.etree.SubElement(root, '{%s}commandline' % QEMU_NS, nsmap={'qemu': QEMU_NS})
+        for arg in params.get('qemuargs') or []:
+            xmltree.etree.SubElement(command, '{%s}arg' % QEMU_NS).set('value', str(arg))
+        for name in sorted(params.get('qemuenv') or {}):
+            env = xmltree.etree.SubElement(command, '{%s}env' % QEMU_NS)
+            env.set('name', name)
+            env.set('value', str(params['qemuenv'][name]))
 
     def _os(self):
         params = self.params
@@ -150,7 +229,13 @@ class DomainSpec(object):
             xmltree.sub(os_node, 'type', {'arch': params.get('machine_arch') or 'x86_64',
                                           'machine': params.get('machine_type')}, text='hvm')
         if params.get('loader'):
-            xmltree.sub(os_node, 'loader', {'readonly': 'yes', 'type': 'pflash'}, text=params['loader'])
+            xmltree.sub(os_node, 'loader', {'readonly': 'yes', 'type': 'pflash',
+                                            'secure': 'yes' if params.get('secure_boot') else None},
+                        text=params['loader'])
+        if params.get('nvram'):
+            xmltree.sub(os_node, 'nvram', {'template': params.get('nvram_template')}, text=params['nvram'])
+        if params.get('dtb'):
+            xmltree.sub(os_node, 'dtb', text=params['dtb'])
         if params.get('kernel'):
             xmltree.sub(os_node, 'kernel', text=params['kernel'])
         if params.get('initrd'):
@@ -165,7 +250,8 @@ class DomainSpec(object):
     def _cpu(self, driver):
         params = self.params
         mode = params.get('cpu_mode')
-        if mode is None and driver == 'qemu' and not params.get('cputopology'):
+        if mode is None and driver == 'qemu' and not any(params.get(key) for key in (
+                'cputopology', 'cpu_features', 'numa_nodes', 'nested')):
             return None  # TCG has no host CPU to model; leave libvirt's default
         cpu = E('cpu', {'mode': mode or ('host-model' if driver == 'kvm' else 'custom')})
         if cpu.get('mode') == 'custom':
@@ -180,6 +266,13 @@ class DomainSpec(object):
         if params.get('nested'):
             xmltree.sub(cpu, 'feature', {'policy': 'optional', 'name': 'vmx'})
             xmltree.sub(cpu, 'feature', {'policy': 'optional', 'name': 'svm'})
+        for feature in params.get('cpu_features') or []:
+            xmltree.sub(cpu, 'feature', {'policy': feature.get('policy') or 'optional', 'name': feature['name']})
+        if params.get('numa_nodes'):
+            numa = xmltree.sub(cpu, 'numa')
+            for index, node in enumerate(params['numa_nodes']):
+                xmltree.sub(numa, 'cell', {'id': index, 'cpus': node['cpus'], 'memory': int(node['memory']) * 1024,
+                                           'unit': 'KiB', 'memAccess': node.get('mem_access')})
         return cpu
 
     def _devices(self, disk_paths):
@@ -191,8 +284,16 @@ class DomainSpec(object):
             devices.append(self._disk(disk, disk_paths[index]))
         for index, iface in enumerate(params.get('interfaces') or []):
             devices.append(self._interface(iface))
+        for node in self._extra_devices():
+            devices.append(node)
         serial = params.get('serial_log')
-        if serial:
+        if params.get('serials'):
+            for port, item in enumerate(params['serials']):
+                node = xmltree.sub(devices, 'serial', {'type': item.get('type') or 'pty'})
+                if item.get('source'):
+                    xmltree.sub(node, 'source', {'path': item['source']})
+                xmltree.sub(node, 'target', {'type': 'isa-serial', 'port': port})
+        elif serial:
             node = xmltree.sub(devices, 'serial', {'type': 'file'})
             xmltree.sub(node, 'source', {'path': serial})
             xmltree.sub(node, 'target', {'type': 'isa-serial', 'port': 0})
@@ -202,16 +303,97 @@ class DomainSpec(object):
         if params.get('qemu_use_agent'):
             channel = xmltree.sub(devices, 'channel', {'type': 'unix'})
             xmltree.sub(channel, 'target', {'type': 'virtio', 'name': 'org.qemu.guest_agent.0'})
+        for item in params.get('channels') or []:
+            channel = xmltree.sub(devices, 'channel', {'type': item.get('type') or 'unix'})
+            if item.get('source_path'):
+                xmltree.sub(channel, 'source', {'mode': 'bind', 'path': item['source_path']})
+            xmltree.sub(channel, 'target', {'type': item.get('target_type') or 'virtio',
+                                            'name': item.get('target_name'), 'address': item.get('target_address'),
+                                            'port': item.get('target_port')})
         graphics = params.get('graphics_type') or 'vnc'
         if graphics != 'none' and self._has(*GRAPHICS_OPTIONS):
             devices.append(self._graphics(graphics))
         video = params.get('video_type') or 'cirrus'
         if video != 'none' and self._has('video_type', 'video_vram'):
             vram = params.get('video_vram') or 9216
-            model = E('model', {'type': video, 'vram': _power_of_two_kib(vram) if video in ('cirrus', 'vga', 'qxl')
-                                else vram, 'heads': 1, 'primary': 'yes'})
+            model = E('model', {'type': video, 'vram': _power_of_two_kib(vram)
+                                if video in ('cirrus', 'vga', 'qxl', 'virtio') else vram, 'heads': 1, 'primary': 'yes'})
+            if params.get('video_accel3d'):
+                xmltree.sub(model, 'acceleration', {'accel3d': 'yes'})
             xmltree.sub(devices, 'video').append(model)
         return devices
+
+    def _extra_devices(self):
+        """Inputs, sound, RNG, watchdog, smartcard, TPM, USB, passthrough and file systems."""
+        params = self.params
+        found = []
+        for item in params.get('inputs') or []:
+            found.append(E('input', {'type': item['type'], 'bus': item['bus']}))
+        if params.get('sound_type'):
+            found.append(E('sound', {'model': params['sound_type']}))
+        if params.get('rng') is not None:
+            rng = E('rng', {'model': 'virtio'})
+            xmltree.sub(rng, 'backend', {'model': params['rng'].get('model') or 'random'},
+                        text=params['rng'].get('device') or '/dev/urandom')
+            found.append(rng)
+        if params.get('watchdog') is not None:
+            found.append(E('watchdog', {'model': params['watchdog'].get('model') or 'i6300esb',
+                                        'action': params['watchdog'].get('action') or 'reset'}))
+        if params.get('smartcard') is not None:
+            found.append(E('smartcard', {'mode': params['smartcard'].get('mode') or 'passthrough',
+                                         'type': params['smartcard'].get('type') or 'spicevmc'}))
+        if params.get('tpm_model') or params.get('tpm_type') or params.get('tpm_path'):
+            tpm = E('tpm', {'model': params.get('tpm_model') or 'tpm-tis'})
+            kind = params.get('tpm_type') or 'passthrough'
+            backend = xmltree.sub(tpm, 'backend', {'type': kind,
+                                                   'version': params.get('tpm_version') if kind == 'emulator' else None})
+            if kind == 'passthrough':
+                xmltree.sub(backend, 'device', {'path': params.get('tpm_path') or '/dev/tpm0'})
+            found.append(tpm)
+        if params.get('usb_controller') is not None:
+            found.append(E('controller', {'type': 'usb', 'index': 0, 'model': params['usb_controller'].get('model'),
+                                          'ports': params['usb_controller'].get('ports')}))
+        for item in params.get('redirdevs') or []:
+            found.append(E('redirdev', {'bus': 'usb', 'type': item.get('type') or 'spicevmc'}))
+        if params.get('redirfilters'):
+            redirfilter = E('redirfilter')
+            for item in params['redirfilters']:
+                xmltree.sub(redirfilter, 'usbdev', {'class': item.get('class'), 'vendor': _usb_id(item.get('vendor')),
+                                                    'product': _usb_id(item.get('product')),
+                                                    'version': _usb_version(item.get('version')),
+                                                    'allow': 'yes' if item.get('allow', True) else 'no'})
+            found.append(redirfilter)
+        for item in params.get('pcis') or []:
+            hostdev = E('hostdev', {'mode': 'subsystem', 'type': 'pci', 'managed': 'yes'})
+            source = xmltree.sub(hostdev, 'source')
+            xmltree.sub(source, 'address', {'domain': item.get('domain') or '0x0000', 'bus': item['bus'],
+                                            'slot': item['slot'], 'function': item.get('function') or '0x0'})
+            found.append(hostdev)
+        for item in params.get('usbs') or []:
+            hostdev = E('hostdev', {'mode': 'subsystem', 'type': 'usb', 'managed': 'yes'})
+            source = xmltree.sub(hostdev, 'source', {'startupPolicy': item.get('startupPolicy')})
+            if item.get('vendor'):
+                xmltree.sub(source, 'vendor', {'id': item['vendor']})
+            if item.get('product'):
+                xmltree.sub(source, 'product', {'id': item['product']})
+            if item.get('bus') and item.get('device'):
+                xmltree.sub(source, 'address', {'bus': item['bus'], 'device': item['device']})
+            found.append(hostdev)
+        for item in params.get('filesystems') or []:
+            found.append(self._filesystem(item))
+        return found
+
+    @staticmethod
+    def _filesystem(item):
+        driver = item.get('driver') or '9p'
+        node = E('filesystem', {'type': 'mount', 'accessmode': 'passthrough' if driver == 'virtiofs'
+                                else item.get('accessmode') or 'passthrough'})
+        xmltree.sub(node, 'driver', {'type': 'virtiofs' if driver == 'virtiofs' else 'path'})
+        xmltree.sub(node, 'source', {'dir': item['source']})
+        xmltree.sub(node, 'target', {'dir': item['target']})
+        if item.get('readonly'):
+            xmltree.sub(node, 'readonly')
+        return node
 
     def _disk(self, disk, path):
         fmt = disk.get('format') or ('raw' if path.endswith(('.iso', '.raw')) else 'qcow2')
@@ -234,20 +416,42 @@ class DomainSpec(object):
 
     def _interface(self, iface):
         kind = iface.get('type') or 'network'
-        node = E('interface', {'type': kind})
+        node = E('interface', {'type': kind, 'trustGuestRxFilters': 'yes'
+                               if iface.get('trust_guest_rx_filters') else None})
         if iface.get('mac'):
             xmltree.sub(node, 'mac', {'address': validate.mac(iface['mac'])})
         if kind == 'network':
-            xmltree.sub(node, 'source', {'network': iface.get('network') or 'default'})
-        else:
-            xmltree.sub(node, 'source', {'bridge': iface.get('bridge')})
+            xmltree.sub(node, 'source', {'network': iface.get('network') or 'default',
+                                         'portgroup': iface.get('portgroup')})
+        elif kind == 'bridge':
+            xmltree.sub(node, 'source', {'bridge': iface.get('bridge'), 'portgroup': iface.get('portgroup')})
+            if iface.get('ovs'):
+                xmltree.sub(node, 'virtualport', {'type': 'openvswitch'})
+        elif kind == 'direct':
+            xmltree.sub(node, 'source', {'dev': iface.get('dev') or 'eth0', 'mode': iface.get('mode') or 'bridge'})
+        else:  # tunnels: udp, tcp server/client, mcast
+            default_ip = '239.255.1.1' if kind == 'mcast' else '127.0.0.1'
+            source = xmltree.sub(node, 'source', {'address': iface.get('tunnel_ip') or default_ip,
+                                                  'port': iface.get('tunnel_port')})
+            if kind == 'udp':
+                xmltree.sub(source, 'local', {'address': iface.get('tunnel_local_ip') or '127.0.0.1',
+                                              'port': iface.get('tunnel_local_port')})
+        if iface.get('iface_name'):
+            xmltree.sub(node, 'target', {'dev': iface['iface_name']})
         xmltree.sub(node, 'model', {'type': iface.get('model') or self.params.get('nic_model_type') or 'virtio'})
+        if iface.get('driver_name') or iface.get('driver_queues'):
+            xmltree.sub(node, 'driver', {'name': iface.get('driver_name'), 'queues': iface.get('driver_queues')})
+        if iface.get('mtu'):
+            xmltree.sub(node, 'mtu', {'size': iface['mtu']})
+        if iface.get('pci_bus') is not None and iface.get('pci_slot') is not None:
+            xmltree.sub(node, 'address', {'type': 'pci', 'domain': '0x0000', 'bus': iface['pci_bus'],
+                                          'slot': iface['pci_slot'], 'function': '0x0'})
         return node
 
     def _graphics(self, kind):
         params = self.params
         autoport = params.get('graphics_autoport', True)
-        node = E('graphics', {'type': kind, 'port': -1 if autoport else params.get('graphics_port') or 5900,
+        node = E('graphics', {'type': kind, 'port': None if autoport else params.get('graphics_port') or 5900,
                               'autoport': 'yes' if autoport else 'no',
                               'listen': params.get('graphics_ip') or '127.0.0.1',
                               'keymap': params.get('keymap') or 'en-us',

@@ -21,9 +21,8 @@ description:
   - Defaults below marked "for a new domain" are vagrant-libvirt's and apply when the domain is
     created; on an existing domain only the options given are merged, so a task with only
     O(name) and O(state) changes no definition.
-  - This first version covers the core of vagrant-libvirt's options (memory, CPUs and topology,
-    features, boot, kernel, disks and CD-ROMs, network and bridge interfaces, graphics, video,
-    serial console, guest agent channel, metadata); the rest follow.
+  - Disks and interfaces of a running domain that can be attached live are not attached live
+    yet; they are written to the definition and reported as RV(restart_required).
 options:
   name:
     description: The domain name (vagrant-libvirt's C(<project dir>_<machine>)).
@@ -199,10 +198,12 @@ options:
     elements: dict
     suboptions:
       type:
-        description: C(network) (a libvirt network) or C(bridge) (a host bridge).
+        description:
+          - C(network) (a libvirt network), C(bridge) (a host bridge), C(direct) (macvtap, a public network),
+            or a tunnel between guests, C(udp), C(server) and C(client) (TCP) or C(mcast).
         type: str
         default: network
-        choices: [network, bridge]
+        choices: [network, bridge, direct, udp, server, client, mcast]
       network:
         description: The libvirt network.
         type: str
@@ -214,6 +215,53 @@ options:
         type: str
       model:
         description: The NIC model, default O(nic_model_type).
+        type: str
+      dev:
+        description: The host device of a C(direct) (macvtap) interface, vagrant-libvirt's public network C(dev).
+        type: str
+      mode:
+        description: The macvtap mode of a C(direct) interface (C(bridge), C(vepa), C(private), C(passthrough)).
+        type: str
+      portgroup:
+        description: The libvirt portgroup to connect to.
+        type: str
+      ovs:
+        description: Connect a C(bridge) interface to an Open vSwitch bridge.
+        type: bool
+        default: false
+      trust_guest_rx_filters:
+        description: Trust the guest's receive filters.
+        type: bool
+        default: false
+      tunnel_ip:
+        description: The address of a tunnel (default C(127.0.0.1), C(239.255.1.1) for C(mcast)).
+        type: str
+      tunnel_port:
+        description: The port of a tunnel.
+        type: int
+      tunnel_local_ip:
+        description: The local address of a C(udp) tunnel.
+        type: str
+      tunnel_local_port:
+        description: The local port of a C(udp) tunnel.
+        type: int
+      driver_name:
+        description: The backend driver (C(vhost), C(qemu)).
+        type: str
+      driver_queues:
+        description: The number of queues (multiqueue).
+        type: int
+      iface_name:
+        description: The name of the host-side device.
+        type: str
+      mtu:
+        description: The interface MTU.
+        type: int
+      pci_bus:
+        description: The PCI bus of the interface (with O(interfaces[].pci_slot)).
+        type: str
+      pci_slot:
+        description: The PCI slot of the interface (with O(interfaces[].pci_bus)).
         type: str
   graphics_type:
     description:
@@ -263,6 +311,111 @@ options:
       - Add the qemu guest agent channel.
       - Default C(false) for a new domain; an existing domain keeps its own unless this is given.
     type: bool
+  kvm_hidden:
+    description: Hide the hypervisor from the guest.
+    type: bool
+  hyperv_features:
+    description: Hyper-V enlightenments, each a C(name) with C(state) (and C(retries) or C(value)).
+    type: list
+    elements: dict
+  memorybacking:
+    description: Memory backing elements, each a C(name) (C(hugepages), C(source), C(access)...) with a C(config) dict.
+    type: list
+    elements: dict
+  numa_nodes:
+    description: NUMA cells, each C(cpus) (such as C(0-1)) and C(memory) in MiB, optionally C(mem_access).
+    type: list
+    elements: dict
+  cpu_features:
+    description: CPU features, each a C(name) and a C(policy) (C(optional), C(require), C(disable)...).
+    type: list
+    elements: dict
+  nvram:
+    description: The UEFI variable store file.
+    type: str
+  nvram_template:
+    description: The template O(nvram) is made from.
+    type: str
+  secure_boot:
+    description: Secure boot with the UEFI O(loader) (adds the SMM feature).
+    type: bool
+  dtb:
+    description: A device tree blob.
+    type: str
+  qemuargs:
+    description: Extra qemu command line arguments.
+    type: list
+    elements: str
+  qemuenv:
+    description: Extra environment variables for qemu.
+    type: dict
+  inputs:
+    description: Input devices, each a C(type) (C(mouse), C(tablet), C(keyboard)) and C(bus) (C(ps2), C(usb), C(virtio)).
+    type: list
+    elements: dict
+  sound_type:
+    description: A sound card model, such as C(ich6).
+    type: str
+  video_accel3d:
+    description: 3D acceleration of the video card.
+    type: bool
+  rng:
+    description: A virtio RNG, C(model) C(random) with C(device) (default C(/dev/urandom)).
+    type: dict
+  watchdog:
+    description: A watchdog, C(model) (default C(i6300esb)) and C(action) (default C(reset)).
+    type: dict
+  smartcard:
+    description: A smartcard, C(mode) (default C(passthrough)) and C(type) (default C(spicevmc)).
+    type: dict
+  tpm_model:
+    description: The TPM model (default C(tpm-tis)).
+    type: str
+  tpm_type:
+    description: The TPM backend, C(passthrough) or C(emulator).
+    type: str
+  tpm_path:
+    description: The host TPM device of a C(passthrough) TPM (default C(/dev/tpm0)).
+    type: str
+  tpm_version:
+    description: The version of an C(emulator) TPM (C(1.2), C(2.0)).
+    type: str
+  usb_controller:
+    description: The USB controller, C(model) (such as C(qemu-xhci)) and C(ports).
+    type: dict
+  redirdevs:
+    description: USB redirection devices, each a C(type) (default C(spicevmc)).
+    type: list
+    elements: dict
+  redirfilters:
+    description: USB redirection filters, each C(class), C(vendor), C(product), C(version) and C(allow).
+    type: list
+    elements: dict
+  pcis:
+    description: PCI passthrough, each C(bus) and C(slot) (and C(domain), C(function)).
+    type: list
+    elements: dict
+  usbs:
+    description: USB passthrough, each C(vendor) and C(product), or C(bus) and C(device).
+    type: list
+    elements: dict
+  channels:
+    description:
+      - Channels, each C(type) (C(unix), C(spicevmc), C(pty)), C(target_type) (C(virtio), C(guestfwd)),
+        C(target_name), C(target_address), C(target_port), C(source_path).
+    type: list
+    elements: dict
+  filesystems:
+    description:
+      - Shared folders, each C(source) (host directory) and C(target) (mount tag), C(driver) C(9p)
+        (default, with C(accessmode) C(passthrough), C(mapped) or C(squash)) or C(virtiofs) (which
+        also sets the shared memory backing it needs), and C(readonly).
+    type: list
+    elements: dict
+  serials:
+    description: Serial ports, each C(type) (C(pty) or C(file)) and C(source) (the log file); instead of O(serial_log).
+    type: list
+    elements: dict
   metadata:
     description:
       - The machine record kept in the domain's metadata (lab, machine, ssh_user,
@@ -414,6 +567,21 @@ def main():
                 bridge=dict(type='str'),
                 mac=dict(type='str'),
                 model=dict(type='str'),
+                dev=dict(type='str'),
+                mode=dict(type='str'),
+                portgroup=dict(type='str'),
+                ovs=dict(type='bool', default=False),
+                trust_guest_rx_filters=dict(type='bool', default=False),
+                tunnel_ip=dict(type='str'),
+                tunnel_port=dict(type='int'),
+                tunnel_local_ip=dict(type='str'),
+                tunnel_local_port=dict(type='int'),
+                driver_name=dict(type='str'),
+                driver_queues=dict(type='int'),
+                iface_name=dict(type='str'),
+                mtu=dict(type='int'),
+                pci_bus=dict(type='str'),
+                pci_slot=dict(type='str'),
             )),
             graphics_type=dict(type='str', choices=list(domain_xml.GRAPHICS_TYPES)),
             graphics_ip=dict(type='str'),
@@ -426,6 +594,35 @@ def main():
             serial_log=dict(type='str'),
             qemu_use_agent=dict(type='bool'),
             metadata=dict(type='dict'),
+            kvm_hidden=dict(type='bool'),
+            hyperv_features=dict(type='list', elements='dict'),
+            memorybacking=dict(type='list', elements='dict'),
+            numa_nodes=dict(type='list', elements='dict'),
+            cpu_features=dict(type='list', elements='dict'),
+            nvram=dict(type='str'),
+            nvram_template=dict(type='str'),
+            secure_boot=dict(type='bool'),
+            dtb=dict(type='str'),
+            qemuargs=dict(type='list', elements='str'),
+            qemuenv=dict(type='dict'),
+            inputs=dict(type='list', elements='dict'),
+            sound_type=dict(type='str'),
+            video_accel3d=dict(type='bool'),
+            rng=dict(type='dict'),
+            watchdog=dict(type='dict'),
+            smartcard=dict(type='dict'),
+            tpm_model=dict(type='str'),
+            tpm_type=dict(type='str'),
+            tpm_path=dict(type='str'),
+            tpm_version=dict(type='str'),
+            usb_controller=dict(type='dict'),
+            redirdevs=dict(type='list', elements='dict'),
+            redirfilters=dict(type='list', elements='dict'),
+            pcis=dict(type='list', elements='dict'),
+            usbs=dict(type='list', elements='dict'),
+            channels=dict(type='list', elements='dict'),
+            filesystems=dict(type='list', elements='dict'),
+            serials=dict(type='list', elements='dict'),
             autostart=dict(type='bool'),
             shutdown_mode=dict(type='str', default='acpi', choices=list(SHUTDOWN_MODES)),
             graceful_timeout=dict(type='int', default=60),

@@ -123,3 +123,81 @@ def test_restart_view_ignores_runtime_details():
     assert domain.restart_view(live) == domain.restart_view(config)
     live.find('memory').text = '1'
     assert domain.restart_view(live) != domain.restart_view(config)
+
+
+def test_hypervisor_features_memory_backing_and_numa():
+    tree = built(kvm_hidden=True, hyperv_features=[dict(name='relaxed', state='on')], secure_boot=True,
+                 memorybacking=[dict(name='hugepages')], cpus=2,
+                 numa_nodes=[dict(cpus='0', memory=128), dict(cpus='1', memory=256)])
+    assert tree.find('features/kvm/hidden').get('state') == 'on'
+    assert tree.find('features/hyperv/relaxed').get('state') == 'on'
+    assert tree.find('features/smm').get('state') == 'on'
+    assert tree.find('memoryBacking/hugepages') is not None
+    cells = tree.findall('cpu/numa/cell')
+    assert [(c.get('id'), c.get('cpus'), c.get('memory')) for c in cells] == [('0', '0', '131072'),
+                                                                              ('1', '1', '262144')]
+
+
+def test_firmware_and_qemu_command_line():
+    tree = built(loader='/usr/share/OVMF/OVMF_CODE.fd', secure_boot=True, nvram='/var/lib/libvirt/nvram/x.fd',
+                 nvram_template='/usr/share/OVMF/OVMF_VARS.fd', dtb='/boot/x.dtb', qemuargs=['-no-user-config'],
+                 qemuenv={'A': 'b'})
+    assert tree.find('os/loader').get('secure') == 'yes'
+    assert tree.find('os/nvram').get('template') == '/usr/share/OVMF/OVMF_VARS.fd'
+    assert tree.findtext('os/dtb') == '/boot/x.dtb'
+    ns = {'qemu': domain_xml.QEMU_NS}
+    assert tree.find('qemu:commandline/qemu:arg', ns).get('value') == '-no-user-config'
+    assert tree.find('qemu:commandline/qemu:env', ns).get('name') == 'A'
+
+
+def test_devices_groups():
+    tree = built(inputs=[dict(type='tablet', bus='usb')], sound_type='ich6', rng=dict(model='random'),
+                 watchdog=dict(), smartcard=dict(), tpm_type='emulator', tpm_version='2.0',
+                 usb_controller=dict(model='qemu-xhci', ports=8), redirdevs=[dict()],
+                 redirfilters=[dict(vendor='0x1234', product='0xbeef', version='2.0', allow=False)],
+                 pcis=[dict(bus='0x06', slot='0x12')], usbs=[dict(vendor='0x1234', product='0xbeef')],
+                 channels=[dict(type='spicevmc', target_name='com.redhat.spice.0')])
+    devices = tree.find('devices')
+    assert devices.find('input').attrib == {'type': 'tablet', 'bus': 'usb'}
+    assert devices.find('sound').get('model') == 'ich6'
+    assert devices.findtext('rng/backend') == '/dev/urandom'
+    assert devices.find('watchdog').attrib == {'model': 'i6300esb', 'action': 'reset'}
+    assert devices.find('smartcard').attrib == {'mode': 'passthrough', 'type': 'spicevmc'}
+    assert devices.find('tpm/backend').attrib == {'type': 'emulator', 'version': '2.0'}
+    assert devices.find('controller').attrib == {'type': 'usb', 'index': '0', 'model': 'qemu-xhci', 'ports': '8'}
+    assert devices.find('redirdev').attrib == {'bus': 'usb', 'type': 'spicevmc'}
+    usbdev = devices.find('redirfilter/usbdev')
+    assert usbdev.attrib == {'vendor': '0x1234', 'product': '0xBEEF', 'version': '2.00', 'allow': 'no'}
+    pci, usb = devices.findall('hostdev')
+    assert pci.find('source/address').attrib == {'domain': '0x0000', 'bus': '0x06', 'slot': '0x12', 'function': '0x0'}
+    assert usb.find('source/product').get('id') == '0xbeef'
+    assert devices.find('channel/target').get('name') == 'com.redhat.spice.0'
+
+
+def test_filesystems_and_virtiofs_memory():
+    tree = built(filesystems=[dict(source='/srv', target='vagrant', accessmode='mapped', readonly=True),
+                              dict(source='/data', target='data', driver='virtiofs')])
+    ninep, virtiofs = tree.findall('devices/filesystem')
+    assert ninep.get('accessmode') == 'mapped' and ninep.find('driver').get('type') == 'path'
+    assert ninep.find('readonly') is not None and ninep.find('target').get('dir') == 'vagrant'
+    assert virtiofs.find('driver').get('type') == 'virtiofs'
+    assert tree.find('memoryBacking/source').get('type') == 'memfd'
+    assert tree.find('memoryBacking/access').get('mode') == 'shared'
+
+
+@pytest.mark.parametrize('iface, check', [
+    (dict(type='direct', dev='eth1', mode='vepa'), lambda n: n.find('source').attrib == {'dev': 'eth1', 'mode': 'vepa'}),
+    (dict(type='udp', tunnel_port=1, tunnel_local_port=2),
+     lambda n: n.find('source/local').attrib == {'address': '127.0.0.1', 'port': '2'}),
+    (dict(type='server', tunnel_port=3), lambda n: n.find('source').attrib == {'address': '127.0.0.1', 'port': '3'}),
+    (dict(type='mcast', tunnel_port=4), lambda n: n.find('source').get('address') == '239.255.1.1'),
+    (dict(type='bridge', bridge='br0', ovs=True, portgroup='pg'),
+     lambda n: n.find('virtualport').get('type') == 'openvswitch' and n.find('source').get('portgroup') == 'pg'),
+    (dict(network='n', driver_name='vhost', driver_queues=4, iface_name='tap9', mtu=9000, trust_guest_rx_filters=True,
+          pci_bus='0x00', pci_slot='0x0a'),
+     lambda n: (n.find('driver').attrib == {'name': 'vhost', 'queues': '4'} and n.find('target').get('dev') == 'tap9'
+                and n.find('mtu').get('size') == '9000' and n.get('trustGuestRxFilters') == 'yes'
+                and n.find('address').get('slot') == '0x0a')),
+])
+def test_interface_kinds(iface, check):
+    assert check(built(interfaces=[iface]).find('devices/interface'))
