@@ -78,6 +78,14 @@ def restart_view(tree):
     )
 
 
+def _with_devices(tree, devices):
+    """``tree`` with ``devices`` added (what the live domain looks like once they are attached)."""
+    grown = xmltree.parse(xmltree.to_xml(tree))
+    for device in devices:
+        grown.find('devices').append(xmltree.parse(xmltree.to_xml(device)))
+    return grown
+
+
 class DomainManager(object):
     """Brings one domain to the state the options ask for."""
 
@@ -105,8 +113,9 @@ class DomainManager(object):
         desired = self.spec.desired(files, new=domain is None)
         merged, xml_changed, xml_diff = xmltree.merge_and_compare(current, desired, self.spec.rules())
         wanted_state = self.params['state'] if self.params['state'] != 'present' else (before_state or 'stopped')
+        hotplug = domain_xml.hotplug_devices(current, merged, self.spec.rules()) if current is not None else []
         lagging = before_state in ('running', 'paused') and (
-            restart_view(merged) != restart_view(self._live(domain)))
+            restart_view(merged) != restart_view(_with_devices(self._live(domain), hotplug)))
         restart_now = lagging and bool(self.params.get('restart')) and wanted_state == 'running'
         autostart = self.params.get('autostart')
         autostart_changed = autostart is not None and domain is not None and bool(domain.autostart()) != autostart
@@ -116,6 +125,8 @@ class DomainManager(object):
         self.result['diff'] = diff_entries(xml_diff, 'domain ' + self.params['name'],
                                            dict(state=before_state) if domain else None, dict(state=wanted_state))
         if not self.check_mode and self.result['changed']:
+            if hotplug and before_state in ('running', 'paused') and not restart_now:
+                self._attach(domain, hotplug)
             domain = self._apply(conn, domain, merged, xml_changed, wanted_state, restart_now)
             if autostart is not None and bool(domain.autostart()) != autostart:
                 domain.setAutostart(1 if autostart else 0)
@@ -139,6 +150,13 @@ class DomainManager(object):
                 self._remove(domain)
             raise
         return domain
+
+    def _attach(self, domain, devices):
+        """Attach new disks and interfaces to the running domain, live and in its config."""
+        flags = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
+        for device in devices:
+            domain.attachDeviceFlags(xmltree.to_xml(device), flags)
+        self.result['attached'] = [xmltree.pretty(device) for device in devices]
 
     def _move(self, domain, wanted):
         state = run_state(domain)

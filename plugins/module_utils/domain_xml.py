@@ -31,7 +31,7 @@ DOMAIN_TYPES = {'kvm': 'kvm', 'qemu': 'qemu'}
 DEFAULTS = dict(memory=512, cpus=1, features=['acpi', 'apic', 'pae'], machine_arch='x86_64', boot=['hd'],
                 disk_bus='virtio', nic_model_type='virtio', graphics_type='vnc', graphics_ip='127.0.0.1',
                 graphics_autoport=True, graphics_port=5900, keymap='en-us', video_type='cirrus', video_vram=9216,
-                cpu_fallback='allow', disks=[], interfaces=[])
+                cpu_fallback='allow', disks=[], interfaces=[], disk_device='vda')
 DEFINITION_OPTIONS = ('title', 'description', 'uuid', 'memory', 'cpus', 'cputopology', 'nested', 'cpu_mode',
                       'cpu_model', 'cpu_fallback', 'features', 'machine_type', 'machine_arch', 'emulator_path',
                       'loader', 'kernel', 'initrd', 'cmd_line', 'boot', 'disk_bus', 'disks', 'nic_model_type',
@@ -41,7 +41,7 @@ DEFINITION_OPTIONS = ('title', 'description', 'uuid', 'memory', 'cpus', 'cputopo
                       'nvram', 'secure_boot', 'dtb', 'qemuargs', 'qemuenv', 'inputs', 'sound_type', 'video_accel3d',
                       'rng', 'watchdog', 'smartcard', 'tpm_model', 'tpm_type', 'tpm_path', 'tpm_version',
                       'usb_controller', 'redirdevs', 'redirfilters', 'pcis', 'usbs', 'channels', 'filesystems',
-                      'serials')
+                      'serials', 'disk_device', 'volume_cache')
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 TUNNEL_TYPES = ('udp', 'server', 'client', 'mcast')
 GRAPHICS_OPTIONS = ('graphics_type', 'graphics_ip', 'graphics_port', 'graphics_autoport', 'graphics_passwd', 'keymap')
@@ -117,8 +117,12 @@ class DomainSpec(object):
                 raise ValidationError('disks[%d]' % index, disk, 'either a path or a volume (with its pool)')
             if disk.get('path'):
                 validate.absolute_path(disk['path'], 'disks[%d].path' % index)
-            if not disk.get('device'):
-                raise ValidationError('disks[%d].device' % index, None, 'the target device, such as vda')
+            if not disk.get('device') and index > 0:
+                raise ValidationError('disks[%d].device' % index, None, 'the target device, such as vdb '
+                                      '(only the first disk defaults to disk_device)')
+        cdroms = [d for d in params.get('disks') or [] if d.get('device_type') == 'cdrom']
+        if len(cdroms) > 4:
+            raise ValidationError('disks', '%d CD-ROMs' % len(cdroms), 'at most four CD-ROMs (hda to hdd)')
         for option in ('kernel', 'initrd', 'loader', 'emulator_path'):
             if params.get(option):
                 validate.absolute_path(params[option], option)
@@ -399,11 +403,12 @@ class DomainSpec(object):
         fmt = disk.get('format') or ('raw' if path.endswith(('.iso', '.raw')) else 'qcow2')
         device = disk.get('device_type') or 'disk'
         node = E('disk', {'type': 'file', 'device': device})
-        xmltree.sub(node, 'driver', {'name': 'qemu', 'type': fmt,
-                                     'cache': None if (disk.get('cache') or 'default') == 'default' else disk['cache']})
+        cache = disk.get('cache') or (self.params.get('volume_cache') if device == 'disk' else None) or 'default'
+        xmltree.sub(node, 'driver', {'name': 'qemu', 'type': fmt, 'cache': None if cache == 'default' else cache})
         xmltree.sub(node, 'source', {'file': path})
         bus = disk.get('bus') or ('ide' if device == 'cdrom' else self.params.get('disk_bus') or 'virtio')
-        xmltree.sub(node, 'target', {'dev': disk['device'], 'bus': bus})
+        xmltree.sub(node, 'target', {'dev': disk.get('device') or self.params.get('disk_device') or 'vda',
+                                     'bus': bus})
         if disk.get('readonly') or device == 'cdrom':
             xmltree.sub(node, 'readonly')
         if disk.get('shareable'):
@@ -458,6 +463,16 @@ class DomainSpec(object):
                               'passwd': params.get('graphics_passwd') or xmltree.ABSENT})
         xmltree.sub(node, 'listen', {'type': 'address', 'address': params.get('graphics_ip') or '127.0.0.1'})
         return node
+
+
+def hotplug_devices(current, merged, rules):
+    """Disks and interfaces the merge adds to a domain: libvirt can attach them live."""
+    added = []
+    for tag in ('disk', 'interface'):
+        key = rules.key_for('domain/devices/' + tag)
+        have = set(key(node) for node in current.findall('devices/' + tag))
+        added += [node for node in merged.findall('devices/' + tag) if key(node) is None or key(node) not in have]
+    return added
 
 
 def disk_files(conn, params, find_pool, find_volume):

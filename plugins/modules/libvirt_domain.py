@@ -134,17 +134,27 @@ options:
       - Default C(virtio) for a new domain; an existing domain keeps its own unless this is given.
     type: str
     choices: [virtio, scsi, sata, ide, usb]
+  disk_device:
+    description:
+      - The target device of the first disk, the box disk (vagrant-libvirt's C(disk_device)).
+      - Default C(vda) for a new domain.
+    type: str
+  volume_cache:
+    description: The default cache mode of disks (vagrant-libvirt's C(volume_cache)).
+    type: str
+    choices: [default, none, writethrough, writeback, directsync, unsafe]
   disks:
     description:
-      - The disks and CD-ROMs, matched to the domain's by their target device.
+      - The disks and CD-ROMs (at most four), matched to the domain's by their target device.
+      - On a running domain, a disk or interface that is added is attached live and in the definition;
+        other changes wait for a restart (RV(restart_required)).
       - Default C([]) for a new domain; an existing domain keeps its own unless this is given.
     type: list
     elements: dict
     suboptions:
       device:
-        description: The target device, such as C(vda) or C(hdc).
+        description: The target device, such as C(vdb) or C(hdc). The first disk defaults to O(disk_device).
         type: str
-        required: true
       volume:
         description: A volume of O(disks[].pool).
         type: str
@@ -502,6 +512,12 @@ shutdown_seconds:
   returned: when the run stopped the domain
   type: float
   sample: 1.52
+attached:
+  description: Disks and interfaces attached live to the running domain by this run.
+  returned: when devices were attached
+  type: list
+  elements: str
+  sample: ["<disk type='file' device='disk'>...</disk>"]
 removed_volumes:
   description: The volumes deleted with O(remove_volumes).
   returned: with state absent
@@ -546,8 +562,10 @@ def main():
             cmd_line=dict(type='str'),
             boot=dict(type='list', elements='str', choices=list(domain_xml.BOOT_DEVICES)),
             disk_bus=dict(type='str', choices=list(domain_xml.DISK_BUSES)),
+            disk_device=dict(type='str'),
+            volume_cache=dict(type='str', choices=list(domain_xml.CACHE_MODES)),
             disks=dict(type='list', elements='dict', options=dict(
-                device=dict(type='str', required=True),
+                device=dict(type='str'),
                 volume=dict(type='str'),
                 pool=dict(type='str', default='default'),
                 path=dict(type='str'),

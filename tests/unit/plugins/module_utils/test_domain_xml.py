@@ -105,7 +105,8 @@ def test_no_password_removes_one_set_before():
     (dict(name='a/b'), 'name'), (dict(name='a<b'), 'name'), (dict(name='x' * 300), 'name'),
     (dict(disks=[dict(device='vda')]), 'disks[0]'),
     (dict(disks=[dict(device='vda', path='rel.img')]), 'disks[0].path'),
-    (dict(disks=[dict(path='/a.img')]), 'disks[0].device'),
+    (dict(disks=[dict(device='vda', path='/a.img'), dict(path='/b.img')]), 'disks[1].device'),
+    (dict(disks=[dict(device='hd%s' % c, path='/%s.iso' % c, device_type='cdrom') for c in 'abcde']), 'disks'),
     (dict(kernel='vmlinuz'), 'kernel'),
 ])
 def test_bad_input(params, option):
@@ -201,3 +202,17 @@ def test_filesystems_and_virtiofs_memory():
 ])
 def test_interface_kinds(iface, check):
     assert check(built(interfaces=[iface]).find('devices/interface'))
+
+
+def test_box_disk_defaults_and_hotplug_detection():
+    tree = built(['/p/a.img'], disks=[dict(path='/p/a.img')], disk_device='sda', disk_bus='scsi', volume_cache='none')
+    target = tree.find('devices/disk/target')
+    assert (target.get('dev'), target.get('bus')) == ('sda', 'scsi')
+    assert tree.find('devices/disk/driver').get('cache') == 'none'
+    current = built(['/p/a.img'], disks=[dict(device='vda', path='/p/a.img')])
+    wanted = spec(disks=[dict(device='vda', path='/p/a.img'), dict(device='vdb', path='/p/b.img')],
+                  interfaces=[dict(mac='52:54:00:00:00:09')])
+    merged = xmltree.merge(current, wanted.desired(['/p/a.img', '/p/b.img'], new=False), wanted.rules())
+    added = domain_xml.hotplug_devices(current, merged, wanted.rules())
+    assert [(node.tag, node.find('target').get('dev') if node.tag == 'disk' else node.find('mac').get('address'))
+            for node in added] == [('disk', 'vdb'), ('interface', '52:54:00:00:00:09')]
