@@ -109,7 +109,7 @@ class DomainManager(object):
             self.result['diff'] = diff_entries(xmltree.diff(current, None), 'domain ' + self.params['name'],
                                                dict(state=before_state) if domain else None, None)
             return self.result
-        files = domain_xml.disk_files(conn, self.params, pools.find, volumes.find)
+        files = domain_xml.disk_files(conn, self.spec.params, pools.find, volumes.find)
         desired = self.spec.desired(files, new=domain is None)
         merged, xml_changed, xml_diff = xmltree.merge_and_compare(current, desired, self.spec.rules())
         wanted_state = self.params['state'] if self.params['state'] != 'present' else (before_state or 'stopped')

@@ -84,12 +84,34 @@ def _power_of_two_kib(value):
     return max(size, 16384)
 
 
+CDROM_DEVICES = ('hda', 'hdb', 'hdc', 'hdd')
+
+
+def with_cdroms(params):
+    """vagrant-libvirt's ``cdroms`` as disks of type cdrom, each on the first free IDE
+    device (hda to hdd) unless it names its ``dev``."""
+    if not params.get('cdroms'):
+        return params
+    disks = list(params.get('disks') or [])
+    used = set(disk.get('device') for disk in disks) | set(c.get('dev') for c in params['cdroms'] if c.get('dev'))
+    free = [dev for dev in CDROM_DEVICES if dev not in used]
+    for index, cdrom in enumerate(params['cdroms']):
+        device = cdrom.get('dev') or (free.pop(0) if free else None)
+        if device is None:
+            raise ValidationError('cdroms[%d].dev' % index, None, 'a free device: hda to hdd are taken')
+        disks.append(dict(device=device, device_type='cdrom', path=cdrom.get('path'), volume=cdrom.get('volume'),
+                          pool=cdrom.get('pool') or 'default', bus=cdrom.get('bus') or 'ide', format='raw'))
+    return dict(params, disks=disks, cdroms=None)
+
+
 class DomainSpec(object):
     """The options, checked, with vagrant-libvirt's defaults; ``desired()`` builds the XML."""
 
     new = True
 
     def __init__(self, params):
+        self.owns_disks = params.get('disks') is not None  # cdroms alone leave other disks be
+        params = with_cdroms(params)
         self.given = dict((key, params[key]) for key in DEFINITION_OPTIONS if params.get(key) is not None)
         self.params = dict(params)
         self.params.update((key, value) for key, value in DEFAULTS.items() if params.get(key) is None)
@@ -129,8 +151,10 @@ class DomainSpec(object):
 
     def rules(self):
         """Merge rules: the lists the options give are owned (what they leave out goes)."""
-        owned = [path for option, path in (('disks', 'devices/disk'), ('interfaces', 'devices/interface'),
-                                           ('boot', 'os/boot')) if option in self.given]
+        owned = [path for option, path in (('interfaces', 'devices/interface'), ('boot', 'os/boot'))
+                 if option in self.given]
+        if self.owns_disks:
+            owned.append('devices/disk')
         if 'features' in self.given:
             owned += ['features/' + name for name in ('acpi', 'apic', 'pae', 'hap', 'viridian', 'pmu')]
         owned += [path for option, path in (('filesystems', 'devices/filesystem'), ('pcis', 'devices/hostdev'),

@@ -195,6 +195,30 @@ options:
       boot_order:
         description: This disk's place in the boot order.
         type: int
+  cdroms:
+    description:
+      - CD-ROMs (vagrant-libvirt's C(storage :file, device => :cdrom)), at most four with O(disks)' own,
+        each on the first free device from C(hda) to C(hdd) unless C(dev) is given.
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: The ISO file on the hypervisor.
+        type: str
+      volume:
+        description: An ISO volume of C(pool) instead.
+        type: str
+      pool:
+        description: The pool of C(volume).
+        type: str
+        default: default
+      dev:
+        description: The device (C(hda), C(hdb), C(hdc) or C(hdd)).
+        type: str
+      bus:
+        description: The bus.
+        type: str
+        default: ide
   nic_model_type:
     description:
       - The default model of interfaces.
@@ -577,6 +601,13 @@ def main():
                 shareable=dict(type='bool', default=False),
                 readonly=dict(type='bool', default=False),
                 boot_order=dict(type='int'),
+            )),
+            cdroms=dict(type='list', elements='dict', options=dict(
+                path=dict(type='str'),
+                volume=dict(type='str'),
+                pool=dict(type='str', default='default'),
+                dev=dict(type='str'),
+                bus=dict(type='str', default='ide'),
             )),
             nic_model_type=dict(type='str'),
             interfaces=dict(type='list', elements='dict', options=dict(

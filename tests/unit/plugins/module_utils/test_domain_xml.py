@@ -216,3 +216,14 @@ def test_box_disk_defaults_and_hotplug_detection():
     added = domain_xml.hotplug_devices(current, merged, wanted.rules())
     assert [(node.tag, node.find('target').get('dev') if node.tag == 'disk' else node.find('mac').get('address'))
             for node in added] == [('disk', 'vdb'), ('interface', '52:54:00:00:00:09')]
+
+
+def test_cdroms_take_the_first_free_ide_devices():
+    params = dict(name='x', driver='qemu', disks=[dict(device='hda', path='/p/a.img')],
+                  cdroms=[dict(path='/p/1.iso'), dict(path='/p/2.iso', dev='hdd'), dict(path='/p/3.iso')])
+    tree = built(['/p/a.img', '/p/1.iso', '/p/2.iso', '/p/3.iso'], **params)
+    cdroms = [(d.find('target').get('dev'), d.find('source').get('file')) for d in tree.findall('devices/disk')
+              if d.get('device') == 'cdrom']
+    assert cdroms == [('hdb', '/p/1.iso'), ('hdd', '/p/2.iso'), ('hdc', '/p/3.iso')]
+    with pytest.raises(ValidationError, match='cdroms\\[3\\].dev'):
+        spec(cdroms=[dict(path='/p/%d.iso' % n) for n in range(4)], disks=[dict(device='hda', path='/p/a.img')])
