@@ -64,6 +64,13 @@ KEYS = {
 }
 
 
+def _optional_texts(parent, params, pairs):
+    """A text child per (tag, option) whose option is set."""
+    for tag, option in pairs:
+        if params.get(option):
+            xmltree.sub(parent, tag, text=params[option])
+
+
 def _usb_id(value):
     """A USB vendor/product id as libvirt writes it back: 0x and four upper-case digits."""
     return None if value is None else '0x%04X' % int(str(value), 16)
@@ -174,12 +181,7 @@ class DomainSpec(object):
         driver = DOMAIN_TYPES.get(params.get('driver'), 'kvm')
         root = E('domain', {'type': driver})
         xmltree.sub(root, 'name', text=self.name)
-        if params.get('uuid'):
-            xmltree.sub(root, 'uuid', text=params['uuid'])
-        if params.get('title'):
-            xmltree.sub(root, 'title', text=params['title'])
-        if params.get('description'):
-            xmltree.sub(root, 'description', text=params['description'])
+        _optional_texts(root, params, (('uuid', 'uuid'), ('title', 'title'), ('description', 'description')))
         record = dict(params.get('metadata') or {})
         if record:
             xmltree.sub(root, 'metadata').append(metadata.encode(record))
@@ -262,14 +264,8 @@ class DomainSpec(object):
                         text=params['loader'])
         if params.get('nvram'):
             xmltree.sub(os_node, 'nvram', {'template': params.get('nvram_template')}, text=params['nvram'])
-        if params.get('dtb'):
-            xmltree.sub(os_node, 'dtb', text=params['dtb'])
-        if params.get('kernel'):
-            xmltree.sub(os_node, 'kernel', text=params['kernel'])
-        if params.get('initrd'):
-            xmltree.sub(os_node, 'initrd', text=params['initrd'])
-        if params.get('cmd_line'):
-            xmltree.sub(os_node, 'cmdline', text=params['cmd_line'])
+        _optional_texts(os_node, params, (('dtb', 'dtb'), ('kernel', 'kernel'), ('initrd', 'initrd'),
+                                          ('cmdline', 'cmd_line')))
         if self._has('boot'):
             for device in params.get('boot') or ['hd']:
                 xmltree.sub(os_node, 'boot', {'dev': device})
