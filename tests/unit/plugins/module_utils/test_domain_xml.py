@@ -227,3 +227,26 @@ def test_cdroms_take_the_first_free_ide_devices():
     assert cdroms == [('hdb', '/p/1.iso'), ('hdd', '/p/2.iso'), ('hdc', '/p/3.iso')]
     with pytest.raises(ValidationError, match='cdroms\\[3\\].dev'):
         spec(cdroms=[dict(path='/p/%d.iso' % n) for n in range(4)], disks=[dict(device='hda', path='/p/a.img')])
+
+
+def test_merging_our_output_into_libvirts_normalized_xml_is_a_no_op():
+    """Define our XML on libvirt's test driver, read back its normalized definition, and
+    lay the same options over it: nothing differs (the lab proves the same on qemu for
+    every option group)."""
+    import libvirt
+    conn = libvirt.open('test:///default')
+    params = dict(memory=256, cpus=2, cputopology=dict(sockets=1, cores=2, threads=1), boot=['hd', 'network'],
+                  interfaces=[dict(network='default', mac='52:54:00:0e:00:01')], graphics_passwd='pw',
+                  disks=[dict(device='vda', path='/p/a.img')], metadata=dict(lab='unit', machine='m'))
+    desired = xmltree.merge(None, built(['/p/a.img'], name='vlt-unit-noop', **params))
+    desired.set('type', 'test')
+    dom = conn.defineXML(xmltree.to_xml(desired))
+    try:
+        normalized = xmltree.parse(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE | libvirt.VIR_DOMAIN_XML_SECURE))
+        again = spec(name='vlt-unit-noop', **params)
+        wanted = again.desired(['/p/a.img'], new=False)
+        wanted.set('type', 'test')
+        merged, changed, diff = xmltree.merge_and_compare(normalized, wanted, again.rules())
+        assert not changed, diff
+    finally:
+        dom.undefine()
