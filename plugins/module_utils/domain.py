@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, metadata, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import pool as pools
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
@@ -206,6 +206,7 @@ class DomainManager(object):
         self.result['changed'] = True
         owned = domain_xml.owned_volume_paths(current) if self.params.get('remove_volumes') else []
         self.result['removed_volumes'] = owned
+        self.result['removed_metadata'] = metadata.from_domain_xml(current)
         self.result['domain'] = {}
         if self.check_mode:
             return

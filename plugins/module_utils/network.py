@@ -330,7 +330,7 @@ class NetworkManager(object):
         if net is not None or network is None:
             return name, net
         exact, overlapping = find_by_subnet(self.conn, network)
-        if exact and not name:
+        if exact and (not name or self.params.get('reuse')):
             self.result['reused'] = True
             return exact, find(self.conn, exact)
         clashes = ([exact + ' (%s)' % network] if exact else []) + overlapping
@@ -492,6 +492,10 @@ class NetworkManager(object):
             return self.result
         current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE))
         users = domains_using(self.conn, name)
+        if users and self.params.get('only_unused') and not self.params.get('force'):
+            self.result.update(kept_for=users, network=describe(net),
+                               diff=diff_entries(xmltree.diff(None, None), 'network ' + name, None, None))
+            return self.result
         if users and not self.params.get('force'):
             raise LibvirtOperationError('network %s is used by domain(s) %s: remove them first or set force=true'
                                         % (name, ', '.join(users)))
@@ -499,7 +503,11 @@ class NetworkManager(object):
         self.result.update(changed=True, network={},
                            diff=diff_entries(xmltree.diff(current, None), 'network ' + name, before_state, None))
         if not self.check_mode:
-            if net.isActive():
-                net.destroy()
-            net.undefine()
+            try:
+                if net.isActive():
+                    net.destroy()
+                net.undefine()
+            except libvirt.libvirtError as error:
+                if error.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
+                    raise  # else another run removed it first
         return self.result

@@ -548,136 +548,26 @@ removed_volumes:
   type: list
   elements: str
   sample: [/var/lib/libvirt/images/lab_web.img]
+removed_metadata:
+  description: The machine record of the domain this run removed (its lab, networks and reservations), so a
+    caller can clean up what the machine used.
+  returned: when state is absent and the domain existed
+  type: dict
+  sample: {lab: demo, machine: web, networks: [demo-10.50.0.0-24], reservations: ["demo-10.50.0.0-24 52:54:00:12:34:56"]}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     connect, connection_argument_spec)
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import SHUTDOWN_MODES, STATES, DomainManager
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import DomainManager
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=connection_argument_spec(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=list(STATES)),
-            title=dict(type='str'),
-            description=dict(type='str'),
-            uuid=dict(type='str'),
-            memory=dict(type='int'),
-            cpus=dict(type='int'),
-            cputopology=dict(type='dict', options=dict(sockets=dict(type='int', required=True),
-                                                       cores=dict(type='int', required=True),
-                                                       threads=dict(type='int', required=True))),
-            nested=dict(type='bool'),
-            cpu_mode=dict(type='str', choices=list(domain_xml.CPU_MODES)),
-            cpu_model=dict(type='str'),
-            cpu_fallback=dict(type='str', choices=['allow', 'forbid']),
-            features=dict(type='list', elements='str'),
-            machine_type=dict(type='str'),
-            machine_arch=dict(type='str'),
-            emulator_path=dict(type='str'),
-            loader=dict(type='str'),
-            kernel=dict(type='str'),
-            initrd=dict(type='str'),
-            cmd_line=dict(type='str'),
-            boot=dict(type='list', elements='str', choices=list(domain_xml.BOOT_DEVICES)),
-            disk_bus=dict(type='str', choices=list(domain_xml.DISK_BUSES)),
-            disk_device=dict(type='str'),
-            volume_cache=dict(type='str', choices=list(domain_xml.CACHE_MODES)),
-            disks=dict(type='list', elements='dict', options=dict(
-                device=dict(type='str'),
-                volume=dict(type='str'),
-                pool=dict(type='str', default='default'),
-                path=dict(type='str'),
-                device_type=dict(type='str', default='disk', choices=['disk', 'cdrom']),
-                bus=dict(type='str', choices=list(domain_xml.DISK_BUSES)),
-                format=dict(type='str'),
-                cache=dict(type='str', choices=list(domain_xml.CACHE_MODES)),
-                serial=dict(type='str'),
-                shareable=dict(type='bool', default=False),
-                readonly=dict(type='bool', default=False),
-                boot_order=dict(type='int'),
-            )),
-            cdroms=dict(type='list', elements='dict', options=dict(
-                path=dict(type='str'),
-                volume=dict(type='str'),
-                pool=dict(type='str', default='default'),
-                dev=dict(type='str'),
-                bus=dict(type='str', default='ide'),
-            )),
-            nic_model_type=dict(type='str'),
-            interfaces=dict(type='list', elements='dict', options=dict(
-                type=dict(type='str', default='network', choices=list(domain_xml.INTERFACE_TYPES)),
-                network=dict(type='str'),
-                bridge=dict(type='str'),
-                mac=dict(type='str'),
-                model=dict(type='str'),
-                dev=dict(type='str'),
-                mode=dict(type='str'),
-                portgroup=dict(type='str'),
-                ovs=dict(type='bool', default=False),
-                trust_guest_rx_filters=dict(type='bool', default=False),
-                tunnel_ip=dict(type='str'),
-                tunnel_port=dict(type='int'),
-                tunnel_local_ip=dict(type='str'),
-                tunnel_local_port=dict(type='int'),
-                driver_name=dict(type='str'),
-                driver_queues=dict(type='int'),
-                iface_name=dict(type='str'),
-                mtu=dict(type='int'),
-                pci_bus=dict(type='str'),
-                pci_slot=dict(type='str'),
-            )),
-            graphics_type=dict(type='str', choices=list(domain_xml.GRAPHICS_TYPES)),
-            graphics_ip=dict(type='str'),
-            graphics_port=dict(type='int'),
-            graphics_autoport=dict(type='bool'),
-            graphics_passwd=dict(type='str', no_log=True),
-            keymap=dict(type='str', no_log=False),
-            video_type=dict(type='str', choices=list(domain_xml.VIDEO_TYPES)),
-            video_vram=dict(type='int'),
-            serial_log=dict(type='str'),
-            qemu_use_agent=dict(type='bool'),
-            metadata=dict(type='dict'),
-            kvm_hidden=dict(type='bool'),
-            hyperv_features=dict(type='list', elements='dict'),
-            memorybacking=dict(type='list', elements='dict'),
-            numa_nodes=dict(type='list', elements='dict'),
-            cpu_features=dict(type='list', elements='dict'),
-            nvram=dict(type='str'),
-            nvram_template=dict(type='str'),
-            secure_boot=dict(type='bool'),
-            dtb=dict(type='str'),
-            qemuargs=dict(type='list', elements='str'),
-            qemuenv=dict(type='dict'),
-            inputs=dict(type='list', elements='dict'),
-            sound_type=dict(type='str'),
-            video_accel3d=dict(type='bool'),
-            rng=dict(type='dict'),
-            watchdog=dict(type='dict'),
-            smartcard=dict(type='dict'),
-            tpm_model=dict(type='str'),
-            tpm_type=dict(type='str'),
-            tpm_path=dict(type='str'),
-            tpm_version=dict(type='str'),
-            usb_controller=dict(type='dict'),
-            redirdevs=dict(type='list', elements='dict'),
-            redirfilters=dict(type='list', elements='dict'),
-            pcis=dict(type='list', elements='dict'),
-            usbs=dict(type='list', elements='dict'),
-            channels=dict(type='list', elements='dict'),
-            filesystems=dict(type='list', elements='dict'),
-            serials=dict(type='list', elements='dict'),
-            autostart=dict(type='bool'),
-            shutdown_mode=dict(type='str', default='acpi', choices=list(SHUTDOWN_MODES)),
-            graceful_timeout=dict(type='int', default=60),
-            restart=dict(type='bool', default=False),
-            remove_volumes=dict(type='bool', default=False),
-        ),
+        argument_spec=connection_argument_spec(**domain_spec.argument_spec()),
         supports_check_mode=True,
     )
     with failing_cleanly(module, 'domain %s' % module.params['name']):

@@ -171,6 +171,20 @@ options:
       - With O(state=absent), remove the network even though domains use it.
     type: bool
     default: false
+  only_unused:
+    description:
+      - With O(state=absent), leave a network that domains still use as it is (no change, RV(kept_for)
+        names them) instead of failing. The C(destroy) role removes the networks a lab created this way,
+        once their last machine is gone.
+    type: bool
+    default: false
+  reuse:
+    description:
+      - When no network has O(name) but one serves exactly the subnet of O(address) or O(ip), use that
+        network (as vagrant-libvirt reuses a network by its address) instead of failing on the overlap.
+        RV(reused) tells.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - vagrantless.libvirt.connection
   - vagrantless.libvirt.attributes
@@ -260,6 +274,12 @@ reused:
   returned: always
   type: bool
   sample: false
+kept_for:
+  description: With O(only_unused), the domains that still use the network, which was therefore kept.
+  returned: when the network was kept
+  type: list
+  elements: str
+  sample: [demo_web]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -303,6 +323,8 @@ def main():
             mtu=dict(type='int'),
             restart=dict(type='bool', default=False),
             force=dict(type='bool', default=False),
+            only_unused=dict(type='bool', default=False),
+            reuse=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('address', 'ip')],
         supports_check_mode=True,
