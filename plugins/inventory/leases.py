@@ -16,7 +16,9 @@ description:
     ARP, in the order of O(sources).
   - The machine record that the C(up) role keeps in each domain's metadata gives
     C(ansible_user), C(ansible_ssh_private_key_file), C(ansible_port) and the lab and
-    machine names.
+    machine names (C(vagrantless_lab), C(vagrantless_machine_name)).
+  - Every host also gets C(libvirt_domain), C(libvirt_uuid), C(libvirt_state), C(libvirt_uri),
+    C(libvirt_macs) and C(libvirt_addresses).
   - Groups are made per network (C(libvirt_network_<name>)), per lab (C(lab_<name>)) and
     per state (C(libvirt_state_<state>)).
   - An unreachable hypervisor is a warning naming its URI, unless O(strict) is set.
@@ -103,7 +105,7 @@ STATES = {0: 'nostate', 1: 'running', 2: 'blocked', 3: 'paused', 4: 'shutdown', 
           7: 'pmsuspended'}
 # metadata key -> host variable
 METADATA_VARS = dict(ssh_user='ansible_user', ssh_private_key_file='ansible_ssh_private_key_file',
-                     ssh_port='ansible_port', lab='vagrantless_lab', machine='vagrantless_machine')
+                     ssh_port='ansible_port', lab='vagrantless_lab', machine='vagrantless_machine_name')
 
 
 def group_name(prefix, value):

@@ -476,6 +476,12 @@ options:
     description: With O(state=absent), delete the volumes the metadata says the domain owns (never a box volume).
     type: bool
     default: false
+  only_existing:
+    description:
+      - Leave a domain that does not exist as it is (no change, an empty RV(domain)) instead of defining
+        it - what the verbs C(halt), C(suspend), C(resume) and C(status) do for a machine not created yet.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - vagrantless.libvirt.connection
   - vagrantless.libvirt.attributes
@@ -516,10 +522,12 @@ EXAMPLES = r'''
 
 RETURN = r'''
 domain:
-  description: The domain after the run (empty when absent).
+  description:
+    - The domain after the run (empty when absent).
+    - C(id) is libvirt's id of the running domain, new at every start (C(-1) when it is not running).
   returned: always
   type: dict
-  sample: {name: lab_web, uuid: 4f1e..., state: running, autostart: false, macs: ["52:54:00:12:34:56"],
+  sample: {name: lab_web, uuid: 4f1e..., state: running, id: 7, autostart: false, macs: ["52:54:00:12:34:56"],
            disks: [/var/lib/libvirt/images/lab_web.img]}
 restart_required:
   description: The domain runs with an older definition; restart it to apply the change.

@@ -95,7 +95,7 @@ def test_hosts_vars_and_groups(tmp_path):
     assert web['ansible_host'] == '10.204.8.11'
     assert web['ansible_user'] == 'vagrant' and web['ansible_ssh_private_key_file'] == '/keys/web'
     assert web['ansible_port'] == 2222
-    assert web['vagrantless_lab'] == 'demo' and web['vagrantless_machine'] == 'web'
+    assert web['vagrantless_lab'] == 'demo' and web['vagrantless_machine_name'] == 'web'
     assert web['libvirt_macs'] == ['52:54:00:dd:00:01'] and web['libvirt_state'] == 'running'
     assert web['libvirt_addresses'][0]['source'] == 'reservation'
     assert web['web_url'] == 'http://10.204.8.11'

@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vagrantless developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""machine_settings: the host's Vagrantfile-named variables, checked on the controller and
+turned into the ``vagrantless_machine`` fact the verb roles read."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
+
+
+class ActionModule(ActionBase):
+    """Runs on the controller only: no module is sent anywhere."""
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset()
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        task_vars = task_vars or {}
+        known = machine.argument_spec()
+        variables = dict((name, None) for name in task_vars)  # every name, for the typo check
+        for name in known:
+            if name in task_vars:
+                variables[name] = self._templar.template(task_vars[name])
+        variables['inventory_dir'] = task_vars.get('inventory_dir')
+        host = task_vars.get('inventory_hostname')
+        try:
+            settings = machine.Machine(host, variables).config()
+        except machine.SettingsError as error:
+            result.update(failed=True, msg=str(error), problems=error.problems)
+            return result
+        except ValidationError as error:
+            result.update(failed=True, msg=str(error), option=error.option)
+            return result
+        result.update(changed=False, ansible_facts=dict(vagrantless_machine=settings))
+        return result

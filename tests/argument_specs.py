@@ -1,0 +1,174 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write (or, with --check, compare) the roles' meta/argument_specs.yml from the one source
+of truth: plugins/module_utils/machine.py's settings, with libvirt_domain's and the
+connection fragment's descriptions. `make units` runs the check, so a setting added to
+machine.py without its spec fails the suite.
+
+    PYTHONPATH=.collections python tests/argument_specs.py [--check]
+"""
+
+import argparse
+import os
+import re
+import sys
+
+import yaml
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MACHINE_NOTE = ('The machine settings (every C(vm_*), C(ssh_*), C(libvirt_*) and C(vagrantless_*) variable of '
+                'docs/migration.md) are checked by M(vagrantless.libvirt.machine_settings) first.')
+LAB = {
+    'vagrantless_lab': "The lab (Vagrant's project name): domains are C(<lab>_<machine>). Default the "
+                       "project directory's name.",
+    'vagrantless_project_dir': "The project directory (the Vagrantfile's): synced to C(/vagrant), base of "
+                               "relative paths. Default the inventory's directory.",
+    'vagrantless_state_dir': "Where the controller keeps each machine's state (inserted keys, provisioning "
+                             "and boot marks, tunnels), as Vagrant keeps C(.vagrant/).",
+    'libvirt_host': 'The hypervisor: the inventory host libvirt work is delegated to (with '
+                    'C(libvirt_connect_via_ssh), the host of the C(qemu+ssh) URI instead).',
+    'libvirt_storage_pool_name': 'The storage pool for box images and disks.',
+    'libvirt_storage_pool_path': 'The directory of a pool that is created.',
+    'libvirt_management_network_name': 'The management network every machine is attached to first.',
+    'libvirt_management_network_address': 'Its address (CIDR).',
+    'libvirt_management_network_mode': 'Its forward mode.',
+    'libvirt_management_network_guest_ipv6': 'IPv6 between guests on it.',
+    'libvirt_management_network_autostart': 'Start it with libvirtd.',
+    'libvirt_management_network_mac': "The management interface's MAC (default derived from the domain name).",
+    'libvirt_management_network_pci_bus': "The management interface's PCI bus.",
+    'libvirt_management_network_pci_slot': "The management interface's PCI slot.",
+    'libvirt_management_network_domain': 'The DNS domain of its DHCP server.',
+    'libvirt_management_network_mtu': 'Its MTU.',
+    'libvirt_management_network_keep': 'Keep it when the last machine using it is destroyed.',
+    'libvirt_mgmt_attach': 'Attach the machine to the management network.',
+    'libvirt_default_prefix': 'The domain name prefix (default C(<lab>_)).',
+    'libvirt_random_hostname': "Append a suffix derived from the project's path to the domain name.",
+    'libvirt_suspend_mode': 'What suspend does: C(pause) in memory, or C(managedsave) to disk.',
+    'libvirt_ip_address_timeout': 'Seconds to wait for the machine\'s DHCP lease.',
+    'libvirt_machine_virtual_size': 'Grow the box disk to this many GiB (never shrinks).',
+    'libvirt_storage': 'Additional disks and CD-ROMs (C(libvirt.storage)): size, type, device, bus, cache, '
+                       'allow_existing, path, shareable, serial; C(device: cdrom) with path.',
+    'libvirt_shutdown_mode': 'How halt asks the guest to stop: C(acpi) or C(agent).',
+    'vm_box': 'The box name; none for a PXE machine.',
+    'vm_box_version': 'A version or constraint such as C(~> 1.2).',
+    'vm_box_url': 'The box file or URL (or a catalog).',
+    'vm_box_download_checksum': 'The checksum of the box file.',
+    'vm_box_download_checksum_type': 'Its algorithm.',
+    'vm_hostname': 'The guest host name.',
+    'vm_boot_timeout': 'Seconds to wait for SSH.',
+    'vm_graceful_halt_timeout': 'Seconds halt waits for a graceful shutdown before forcing it off.',
+    'vm_networks': 'Networks: each a one-key mapping, C(private_network), C(public_network) or '
+                   'C(forwarded_port), to its options.',
+    'vm_synced_folders': 'Synced folders: src, dest, type (rsync, 9p, virtiofs), disabled, rsync__exclude, '
+                         'rsync__args, owner, group, mount_options, accessmode, readonly.',
+    'vm_provision': 'Provisioners: C(shell) with inline or path (and args), C(file) with source and '
+                    'destination; run once, always or never.',
+    'ssh_username': 'The SSH user in the guest.',
+    'ssh_private_key_path': "The box's private key.",
+    'ssh_insert_key': "Replace the box's key by a key of the machine's own.",
+    'ssh_port': 'The SSH port in the guest.',
+}
+ROLES = {
+    'up': ('vagrant up: a machine (or every machine of the play) brought up from its settings', None, {
+        'up_sync': dict(type='bool', default=False,
+                        description=['Set the guest up again (synced folders, ports) on a machine already up.']),
+        'up_provision': dict(type='bool', default=False,
+                             description=['Run every provisioner again, C(run: never) ones included.']),
+    }),
+    'halt': ('vagrant halt: the domain shut down gracefully, then forced', MACHINE_NOTE, {}),
+    'destroy': ('vagrant destroy: the domain, its volumes, reservations, tunnels and unused lab networks removed',
+                MACHINE_NOTE, {}),
+    'suspend': ('vagrant suspend: paused or saved as libvirt_suspend_mode says', MACHINE_NOTE, {}),
+    'resume': ('vagrant resume: a paused or saved domain running again', MACHINE_NOTE, {}),
+    'reload': ('vagrant reload: halt, then up with the current settings', MACHINE_NOTE, {}),
+    'provision': ('vagrant provision: up, then every provisioner again', MACHINE_NOTE, {}),
+    'ssh_config': ('vagrant ssh-config: an OpenSSH Host entry per machine', MACHINE_NOTE, {
+        'ssh_config_file': dict(type='path', description=['Also write the entries to this file (mode 0600).']),
+    }),
+    'status': ('vagrant status: every machine, its state and its address', MACHINE_NOTE, {}),
+    'snapshot': ('vagrant snapshot: save, restore, list and delete snapshots', MACHINE_NOTE, {
+        'snapshot_action': dict(type='str', default='list', choices=['save', 'restore', 'list', 'delete'],
+                                description=['What to do.']),
+        'snapshot_name': dict(type='str', description=['The snapshot (required but for C(list)).']),
+    }),
+}
+
+
+def _doc_options(path, variable):
+    text = open(os.path.join(ROOT, path)).read()
+    return yaml.safe_load(re.search(r"%s = r'''(.*?)'''" % variable, text, re.S).group(1))['options']
+
+
+def _description(value):
+    value = value if isinstance(value, list) else [value]
+    return [line for line in value]
+
+
+def machine_options():
+    """Every setting as an argument spec entry with its description."""
+    domain_docs = _doc_options('plugins/modules/libvirt_domain.py', 'DOCUMENTATION')
+    connection_docs = _doc_options('plugins/doc_fragments/connection.py', 'DOCUMENTATION')
+    options = {}
+    for name, spec in sorted(machine.argument_spec().items()):
+        entry = dict((key, spec[key]) for key in ('type', 'elements', 'choices', 'default', 'no_log')
+                     if spec.get(key) not in (None, False) or (key == 'default' and key in spec))
+        if entry.get('default') is None:
+            entry.pop('default', None)
+        short = name[len('libvirt_'):] if name.startswith('libvirt_') else None
+        if name in LAB:
+            entry['description'] = [LAB[name]]
+        elif short in connection_docs:
+            entry['description'] = _description(connection_docs[short]['description'])
+        elif short in domain_docs:
+            entry['description'] = _description(domain_docs[short]['description'])
+        else:
+            raise SystemExit('no description for %s: add it to tests/argument_specs.py' % name)
+        if spec.get('options'):
+            entry['options'] = dict((key, dict(type=sub['type'], required=sub.get('required', False),
+                                               description=[key.capitalize() + '.']))
+                                    for key, sub in spec['options'].items())
+        options[name] = entry
+    return options
+
+
+def role_spec(role):
+    short, note, own = ROLES[role]
+    description = [short[0].upper() + short[1:] + '.']
+    options = dict(own)
+    if note is None:
+        options.update(machine_options())
+    else:
+        description.append(note)
+    return dict(argument_specs=dict(main=dict(short_description=short, description=description,
+                                              author=['vagrantless developers (@vagrantless)'],
+                                              options=options)))
+
+
+def render(role):
+    return '---\n# Written by tests/argument_specs.py from plugins/module_utils/machine.py: do not edit.\n' + \
+        yaml.safe_dump(role_spec(role), sort_keys=True, width=100, default_flow_style=False)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--check', action='store_true', help='compare, write nothing')
+    args = parser.parse_args()
+    stale = []
+    for role in sorted(ROLES):
+        path = os.path.join(ROOT, 'roles', role, 'meta', 'argument_specs.yml')
+        text = render(role)
+        current = open(path).read() if os.path.exists(path) else None
+        if current != text:
+            stale.append(path)
+            if not args.check:
+                with open(path, 'w') as handle:
+                    handle.write(text)
+    if args.check and stale:
+        print('stale (run tests/argument_specs.py): ' + ', '.join(stale))
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
