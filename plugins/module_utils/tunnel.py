@@ -382,8 +382,8 @@ def diff_line(record):
     if not spec:
         return 'port %d: unreadable record (not running)\n' % record['host']
     line = '%s:%d -> %s:%d via %s%s:%d' % (
-        spec['host_ip'], spec['host'], spec['guest_ip'], spec['guest'],
-        spec['ssh_user'] + '@' if spec['ssh_user'] else '', spec['ssh_host'], spec['ssh_port'])
+        _bracketed(spec['host_ip']), spec['host'], _bracketed(spec['guest_ip']), spec['guest'],
+        spec['ssh_user'] + '@' if spec['ssh_user'] else '', _bracketed(spec['ssh_host']), spec['ssh_port'])
     if spec['ssh_private_key_file']:
         line += ' key=%s' % spec['ssh_private_key_file']
     if spec['ssh_extra_args']:
@@ -423,10 +423,8 @@ class TunnelManager(object):
         gateway_ports = bool(params.get('gateway_ports'))
         if gateway_ports and is_loopback(host_ip):
             raise ValidationError('host_ip', host_ip, 'with gateway_ports=true, an address other hosts reach: '
-                                  '"*" or "0.0.0.0" (every address) or one of this host\'s addresses')
-        if not gateway_ports and not is_loopback(host_ip):
-            raise ValidationError('host_ip', host_ip, 'a loopback address (127.0.0.1, ::1, localhost) unless '
-                                  'gateway_ports=true, which opens the port to other hosts')
+                                  '"*" or "0.0.0.0" (every address) or one of this host\'s addresses; a '
+                                  'loopback host_ip would keep the port closed to them')
         ssh_host = params.get('ssh_host')
         if ssh_host is not None:
             remote_host(ssh_host, 'ssh_host')
@@ -449,7 +447,7 @@ class TunnelManager(object):
     @property
     def label(self):
         return 'forwarded port %s:%s -> guest port %s of machine %s' % (
-            self.spec['host_ip'], self.host, self.guest, self.machine)
+            _bracketed(self.spec['host_ip']), self.host, self.guest, self.machine)
 
     def ensure(self, ssh_bin=None):
         """Converge; return the module result (changed, tunnels, pid, diff)."""
@@ -572,6 +570,14 @@ class TunnelManager(object):
         for suffix in ('.pid', '.json', '.log'):
             _remove(base + suffix)
 
+    def _forget(self, host):
+        """A tunnel that failed to start leaves no file, and no empty machine directory."""
+        self._remove_files(host)
+        try:
+            os.rmdir(self.machine_dir)
+        except OSError:
+            pass  # other tunnels of the machine are recorded there
+
     def _tunnel_of(self, pid):
         """``machine N`` when ``pid`` is a tunnel this state directory records."""
         try:
@@ -651,7 +657,7 @@ class TunnelManager(object):
             process = subprocess.Popen(spec['argv'], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=log, cwd='/', close_fds=True, start_new_session=True)
         except (IOError, OSError) as error:
-            self._remove_files(spec['host'])
+            self._forget(spec['host'])
             raise TunnelError('%s: cannot run %s: %s' % (self.label, spec['argv'][0], error))
         finally:
             os.close(log)
@@ -664,7 +670,7 @@ class TunnelManager(object):
             if status is not None:
                 _CHILDREN.pop(process.pid, None)
                 said = self._log_tail(base + '.log')
-                self._remove_files(spec['host'])
+                self._forget(spec['host'])
                 raise TunnelError('%s: ssh to %s:%d exited (status %d) before listening: %s'
                                   % (self.label, spec['ssh_host'], spec['ssh_port'], status,
                                      said or 'it wrote nothing'))
@@ -675,10 +681,11 @@ class TunnelManager(object):
                 process.wait()
                 _CHILDREN.pop(process.pid, None)
                 said = self._log_tail(base + '.log')
-                self._remove_files(spec['host'])
-                raise TunnelError('%s: ssh to %s:%d did not listen within %d s (timeout), so it was stopped%s'
+                self._forget(spec['host'])
+                raise TunnelError('%s: ssh to %s:%d did not listen within %d s (timeout), so it was stopped; '
+                                  'is the guest up and its SSH server reachable from here?%s'
                                   % (self.label, spec['ssh_host'], spec['ssh_port'], self.timeout,
-                                     ': ' + said if said else ''))
+                                     ' ssh said: ' + said if said else ''))
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
 

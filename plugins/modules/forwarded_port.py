@@ -54,11 +54,14 @@ options:
     type: int
   host_ip:
     description:
-      - The address the tunnel listens on. The default keeps the port on this host's loopback.
-      - A loopback address (C(127.0.0.1), C(::1), C(localhost)) unless O(gateway_ports=true);
-        with O(gateway_ports=true), C(*) or C(0.0.0.0) (every address) or one of this host's
-        addresses. Unlike vagrant-libvirt, C(host_ip=0.0.0.0) alone is refused; exposing the
-        port to other hosts takes O(gateway_ports=true) too.
+      - The address the tunnel listens on, an IP address of this host, C(localhost) or C(*)
+        (every address). The default keeps the port on this host's loopback, reachable from
+        this host only.
+      - Any other address opens the port to the hosts that reach it, with or without
+        O(gateway_ports) (ssh listens on an explicit address as given), as vagrant-libvirt's
+        example with C(host_ip) set to C(0.0.0.0) does.
+      - With O(gateway_ports=true) a loopback address is refused (the port would stay closed
+        to other hosts); use C(*) or C(0.0.0.0).
     type: str
     default: 127.0.0.1
   guest_ip:
@@ -76,8 +79,9 @@ options:
     default: tcp
   gateway_ports:
     description:
-      - Whether other hosts may connect to the forwarded port (vagrant-libvirt's
-        C(gateway_ports)). Adds C(-g) to ssh and requires a non-loopback O(host_ip) such as C(*).
+      - vagrant-libvirt's C(gateway_ports), for other hosts to connect to the forwarded port.
+        Adds C(-g) to ssh and requires a non-loopback O(host_ip) such as C(*), which is what
+        actually decides where the port listens.
     type: bool
     default: false
   ssh_host:
@@ -147,6 +151,9 @@ notes:
     connection options.
   - A tunnel does not survive a reboot of the host; if the guest reboots, ssh exits after
     about 90 s of keep-alives and the next run starts it again.
+  - ssh runs in a session of its own, so it outlives the task and the connection that ran
+    it; on a host whose systemd-logind kills a user's processes at logout
+    (C(KillUserProcesses=yes)), enable lingering for that user.
 author:
   - vagrantless developers (@vagrantless)
 '''
