@@ -14,7 +14,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv lab lab-down smoke units sanity integration summary test clean .build
+.PHONY: help venv lab lab-down smoke units sanity lint integration e2e ee demo demo-down summary test clean .build
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -60,21 +60,55 @@ sanity: .build  ## ansible-test sanity, no ignore file
 	cd $(BUILD) && $(BIN)/ansible-test sanity --local --python 3.11 --color no --junit
 	mkdir -p $(RESULTS) && cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/ 2>/dev/null || true
 
+lint: venv  ## ansible-lint (production profile) on the roles, playbooks and Molecule scenarios
+	mkdir -p $(RESULTS)
+	$(BIN)/ansible-lint --offline -f sarif roles playbooks $(wildcard extensions) > $(RESULTS)/lint.sarif \
+	    && echo '<testsuite name="lint"><testcase name="ansible-lint production profile"/></testsuite>' > $(RESULTS)/lint.xml \
+	    || { $(BIN)/ansible-lint --offline roles playbooks $(wildcard extensions); \
+	         echo '<testsuite name="lint"><testcase name="ansible-lint production profile"><failure/></testcase></testsuite>' > $(RESULTS)/lint.xml; }
+
 integration: .build lab  ## ansible-test integration targets against the lab's libvirtd
 	eval "$$($(LAB) env)" && tests/integration/write-config $(BUILD)/tests/integration/integration_config.yml
 	rm -rf $(BUILD)/tests/output
 	cd $(BUILD) && $(LAB) exec $(BIN)/ansible-test integration --local --python 3.11 --color no $(TARGETS)
 	mkdir -p $(RESULTS)/integration && cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/integration/
 
+e2e: venv lab  ## the Vagrant verbs end to end on real VMs in the lab (TESTS=-k name for some)
+	mkdir -p $(RESULTS)
+	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/python -m pytest -v -p no:cacheprovider \
+	    --junitxml=$(RESULTS)/e2e.xml tests/e2e $(TESTS)
+
+ee: venv  ## ansible-builder accepts meta/execution-environment.yml
+	mkdir -p $(RESULTS)
+	if tests/ee/check; then r='<testcase name="ansible-builder create"/>'; \
+	else r='<testcase name="ansible-builder create"><failure/></testcase>'; fi; \
+	echo "<testsuite name=\"ee\">$$r</testsuite>" > $(RESULTS)/ee.xml
+
+DEMO := examples/two-machines
+demo: venv lab  ## the example two-machine lab up (private network, synced folder, provisioner), its status, how to SSH in
+	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/ansible-playbook -i $(DEMO)/lab.yml playbooks/up.yml
+	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/ansible-playbook -i $(DEMO)/lab.yml playbooks/status.yml
+	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/ansible-playbook -i $(DEMO)/lab.yml playbooks/ssh_config.yml \
+	    -e ssh_config_file=$(CURDIR)/$(DEMO)/ssh_config
+	@echo "demo: SSH in with: ip netns exec $$($(LAB) env | sed -n 's/^LAB_NS=//p') ssh -F $(DEMO)/ssh_config web"
+	@echo "demo: tear it down with: make demo-down"
+
+demo-down:  ## destroy the example lab
+	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/ansible-playbook -i $(DEMO)/lab.yml playbooks/destroy.yml
+
 summary:
 	@$(BIN)/python tests/summary.py units=$(RESULTS)/units.xml \
-	    "sanity=$(RESULTS)/ansible-test-sanity-*.xml" smoke=$(RESULTS)/smoke.xml \
-	    "integration=$(RESULTS)/integration/*.xml"
+	    "sanity=$(RESULTS)/ansible-test-sanity-*.xml" lint=$(RESULTS)/lint.xml ee=$(RESULTS)/ee.xml \
+	    smoke=$(RESULTS)/smoke.xml "integration=$(RESULTS)/integration/*.xml" e2e=$(RESULTS)/e2e.xml
 
 test:  ## everything, with the lab; ends with the count of tests run
 	rm -rf $(RESULTS)
-	$(MAKE) units sanity smoke integration
+	-$(MAKE) units sanity lint ee smoke integration e2e
 	$(MAKE) --no-print-directory summary
 
 clean:  ## remove the venv copies and test output (not the lab cache)
 	rm -rf $(BUILD) tests/output .pytest_cache
+
+.PHONY: bench
+bench: venv lab  ## vagrantless against vagrant-libvirt in the lab, ~15 min (BENCH_ARGS=--help): table, tests/benchmarks/results/latest.json
+	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)

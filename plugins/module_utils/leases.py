@@ -183,7 +183,12 @@ class AddressBook(object):
         if self._networks is None:
             self._networks = {}
             for net in self.conn.listAllNetworks(0):
-                self._networks[net.name()] = (net, xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE)))
+                try:
+                    self._networks[net.name()] = (net, xmltree.parse(inactive_xml(net,
+                                                                                  libvirt.VIR_NETWORK_XML_INACTIVE)))
+                except libvirt.libvirtError as error:
+                    if error.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
+                        raise  # else removed by someone else since it was listed
         return self._networks
 
     def refresh(self):
@@ -217,14 +222,14 @@ class AddressBook(object):
         records = []
         for name in networks:
             entry = self.networks().get(name)
-            if entry is None or not entry[0].isActive():
+            if entry is None:
                 continue
             try:
-                found = entry[0].DHCPLeases()
+                found = entry[0].DHCPLeases() if entry[0].isActive() else []
             except libvirt.libvirtError as error:
-                if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+                if error.get_error_code() not in (libvirt.VIR_ERR_NO_SUPPORT, libvirt.VIR_ERR_NO_NETWORK):
                     raise
-                found = []  # drivers without a lease API (the test driver)
+                found = []  # drivers without a lease API (the test driver), or a network just removed
             records.extend(lease_record(lease, name) for lease in found
                            if lease.get('type') == libvirt.VIR_IP_ADDR_TYPE_IPV4)
         return records

@@ -1,0 +1,118 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Vagrant verbs end to end on real VMs of the lab: a three-machine lab in a project
+directory of its own, driven as a user drives it (ansible-playbook on playbooks/*.yml),
+checked from outside (libvirt, SSH into the guests, the host's ports and processes).
+Runs inside the lab's network namespace (`make e2e`)."""
+
+import os
+import re
+import subprocess
+
+import libvirt
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+URI = os.environ.get('LAB_URI', 'qemu:///system')
+LAB = 'vlt-e2e'
+RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
+
+
+class Run(object):
+    """One ansible-playbook run: its output and the PLAY RECAP per host."""
+
+    def __init__(self, args, proc):
+        self.args = args
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.recap = dict((m.group(1), dict(ok=int(m.group(2)), changed=int(m.group(3)),
+                                            unreachable=int(m.group(4)), failed=int(m.group(5))))
+                          for m in RECAP.finditer(self.out))
+
+    @property
+    def changed(self):
+        return sum(host['changed'] for host in self.recap.values())
+
+    def __repr__(self):
+        failures = [line[:1500] for line in self.out.splitlines() if line.startswith(('fatal:', '[ERROR]', 'failed:'))]
+        return 'ansible-playbook %s -> rc %s\n%s\n...\n%s' % (' '.join(self.args), self.rc, '\n'.join(failures),
+                                                             self.out[-3000:])
+
+
+class Lab(object):
+    """A project directory with its inventory, and the verbs as playbook runs."""
+
+    def __init__(self, path):
+        self.path = path
+        self.inventory = os.path.join(path, 'lab.yml')
+        self.ssh_config = os.path.join(path, 'ssh_config')
+        self.conn = libvirt.open(URI)
+
+    def write(self, machines, **lab_vars):
+        variables = dict(
+            vagrantless_lab=LAB, vagrantless_state_dir=os.path.join(self.path, '.vagrantless'),
+            libvirt_uri=URI, libvirt_driver='qemu', libvirt_memory=256, libvirt_cpus=1,
+            vm_box='vagrantless/tiny', vm_box_url=os.environ['LAB_BOX'], ssh_username='root',
+            ssh_private_key_path=os.environ['LAB_KEY'], ssh_insert_key=False, vm_boot_timeout=180,
+            vm_graceful_halt_timeout=20)
+        variables.update(lab_vars)
+        with open(self.inventory, 'w') as handle:
+            yaml.safe_dump(dict(machines=dict(vars=variables, hosts=machines)), handle)
+
+    def play(self, verb, *args):
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
+                   ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0',
+                   ANSIBLE_NOCOLOR='1')
+        argv = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', self.inventory,
+                os.path.join(ROOT, 'playbooks', verb + '.yml')] + list(args)
+        proc = subprocess.run(argv, env=env, cwd=self.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, timeout=900, check=False)
+        return Run(argv[3:], proc)
+
+    def ok(self, verb, *args):
+        run = self.play(verb, *args)
+        if run.rc != 0:
+            pytest.fail(repr(run), pytrace=False)
+        return run
+
+    def ssh(self, machine, command, check=True):
+        self.ok('ssh_config', '-e', 'ssh_config_file=' + self.ssh_config, '--limit', machine)
+        proc = subprocess.run(['ssh', '-F', self.ssh_config, '-o', 'ConnectTimeout=5', '-o', 'BatchMode=yes',
+                               machine, command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=60, check=False)
+        if check:
+            assert proc.returncode == 0, (command, proc.stdout, proc.stderr)
+        return proc.stdout
+
+    def domain(self, machine):
+        try:
+            return self.conn.lookupByName('%s_%s' % (LAB, machine))
+        except libvirt.libvirtError:
+            return None
+
+    def leftovers(self):
+        """Every libvirt object or process of this lab still there."""
+        found = ['domain ' + d.name() for d in self.conn.listAllDomains(0) if d.name().startswith(LAB)]
+        for pool in self.conn.listAllStoragePools(0):
+            if pool.isActive():
+                pool.refresh(0)
+                found += ['volume ' + v.name() for v in pool.listAllVolumes(0) if v.name().startswith(LAB)]
+        for net in self.conn.listAllNetworks(0):
+            if net.name().startswith(LAB) or net.name() == 'vagrant-libvirt':
+                found.append('network ' + net.name())
+            found += ['reservation %s on %s' % (mac, net.name()) for mac in re.findall(
+                r"<host mac='([^']+)' name='(?:m\d)'", net.XMLDesc(0))]
+        tunnels = subprocess.run(['pgrep', '-af', 'ssh .*-L'], stdout=subprocess.PIPE, universal_newlines=True,
+                                 check=False).stdout
+        found += ['tunnel ' + line for line in tunnels.splitlines() if self.path in line or ':2201:' in line]
+        return found
+
+
+@pytest.fixture(scope='session')
+def lab(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp('project'))
+    with open(os.path.join(path, 'hello.txt'), 'w') as handle:
+        handle.write('hello from the project\n')
+    lab = Lab(path)
+    yield lab
+    lab.play('destroy')  # whatever a failed test left

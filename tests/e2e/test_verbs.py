@@ -1,0 +1,138 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vagrant up, halt, destroy, suspend, resume, reload, provision, package, snapshot,
+ssh-config and status on a real three-machine lab, in the order a user would run them.
+Each test builds on the lab the previous ones left."""
+
+import os
+import socket
+
+MACHINES = {
+    'm1': {'vm_networks': [{'private_network': {'ip': '10.50.0.11'}},
+                           {'forwarded_port': {'guest': 22, 'host': 2201}}]},
+    'm2': {'vm_networks': [{'private_network': {'ip': '10.50.0.12'}}]},
+    'm3': {'vm_networks': [{'private_network': {'ip': '10.50.0.13'}}]},
+}
+PROVISION = [{'type': 'shell', 'inline': 'date +%s%N >> /root/provisioned'}]
+
+
+def write(lab, **changes):
+    machines = dict((name, dict(settings)) for name, settings in MACHINES.items())
+    for name, settings in changes.items():
+        machines.setdefault(name, {}).update(settings)
+    lab.write(machines, vm_provision=PROVISION)
+
+
+def test_up_three_machines_at_once(lab):
+    write(lab)
+    run = lab.ok('up', '--forks', '3')
+    assert sorted(run.recap) == ['m1', 'm2', 'm3']
+    for machine in MACHINES:
+        assert lab.domain(machine).isActive()
+
+
+def test_second_up_changes_nothing(lab):
+    run = lab.ok('up', '--forks', '3')
+    assert run.changed == 0, run
+
+
+def test_check_on_the_running_lab_predicts_no_change(lab):
+    run = lab.ok('up', '--check', '--diff', '--forks', '3')
+    assert run.changed == 0, run
+
+
+def test_the_synced_folder_is_in_the_guest(lab):
+    assert lab.ssh('m1', 'cat /vagrant/hello.txt') == 'hello from the project\n'
+
+
+def test_the_provisioner_ran_once(lab):
+    assert len(lab.ssh('m2', 'cat /root/provisioned').split()) == 1
+
+
+def test_machines_reach_each_other_on_the_private_network(lab):
+    assert '10.50.0.11' in lab.ssh('m1', 'ip -o addr show')
+    lab.ssh('m1', 'ping -c 1 -W 5 10.50.0.12')
+    lab.ssh('m3', 'ping -c 1 -W 5 10.50.0.11')
+
+
+def test_a_forwarded_port_answers_on_the_host(lab):
+    with socket.create_connection(('127.0.0.1', 2201), timeout=10) as conn:
+        assert conn.recv(64).startswith(b'SSH-')
+
+
+def test_status_and_ssh_config_list_every_machine(lab):
+    status = lab.ok('status').out
+    for machine in MACHINES:
+        assert '%s_%s' % ('vlt-e2e', machine) in status
+    assert status.count('running') >= 3
+    lab.ok('ssh_config', '-e', 'ssh_config_file=' + lab.ssh_config)
+    text = open(lab.ssh_config).read()
+    assert all('Host %s\n' % machine in text for machine in MACHINES)
+
+
+def test_a_memory_change_is_shown_by_check_diff_and_applied_by_reload(lab):
+    write(lab, m1={'libvirt_memory': 320})
+    predicted = lab.ok('up', '--check', '--diff', '--limit', 'm1')
+    assert predicted.recap['m1']['changed'] >= 1, predicted
+    assert "<memory unit='KiB'>327680</memory>" in predicted.out or '327680' in predicted.out, predicted
+    assert lab.domain('m1').info()[1] == 256 * 1024  # check mode changed nothing
+    lab.ok('reload', '--limit', 'm1')
+    domain = lab.domain('m1')
+    assert domain.isActive() and domain.info()[1] == 320 * 1024
+    assert lab.ssh('m1', 'cat /vagrant/hello.txt') == 'hello from the project\n'
+    assert lab.ok('up', '--limit', 'm1').changed == 0
+
+
+def test_halt_then_up(lab):
+    run = lab.ok('halt', '--limit', 'm2')
+    assert 'graceful shutdown' in run.out, run
+    assert not lab.domain('m2').isActive()
+    assert lab.ok('halt', '--limit', 'm2').changed == 0
+    lab.ok('up', '--limit', 'm2')
+    assert lab.domain('m2').isActive()
+    lab.ssh('m2', 'ping -c 1 -W 5 10.50.0.11')
+
+
+def test_suspend_and_resume_by_pausing(lab):
+    lab.ok('suspend', '--limit', 'm3')
+    assert lab.domain('m3').state()[0] == 3  # VIR_DOMAIN_PAUSED
+    lab.ok('resume', '--limit', 'm3')
+    assert lab.domain('m3').state()[0] == 1
+    lab.ssh('m3', 'true')
+
+
+def test_suspend_and_resume_by_managed_save(lab):
+    lab.ok('suspend', '--limit', 'm3', '-e', 'libvirt_suspend_mode=managedsave')
+    domain = lab.domain('m3')
+    assert not domain.isActive() and domain.hasManagedSaveImage(0)
+    lab.ok('resume', '--limit', 'm3')
+    assert lab.domain('m3').isActive()
+    lab.ssh('m3', 'true')
+
+
+def test_snapshot_save_change_restore(lab):
+    lab.ssh('m3', 'echo before > /root/state')
+    lab.ok('snapshot', '--limit', 'm3', '-e', 'snapshot_action=save', '-e', 'snapshot_name=s1')
+    lab.ssh('m3', 'echo after > /root/state')
+    listed = lab.ok('snapshot', '--limit', 'm3', '-e', 'snapshot_action=list')
+    assert 's1' in listed.out
+    lab.ok('snapshot', '--limit', 'm3', '-e', 'snapshot_action=restore', '-e', 'snapshot_name=s1')
+    assert lab.ssh('m3', 'cat /root/state') == 'before\n'
+    lab.ok('snapshot', '--limit', 'm3', '-e', 'snapshot_action=delete', '-e', 'snapshot_name=s1')
+    assert 's1' not in lab.ok('snapshot', '--limit', 'm3', '-e', 'snapshot_action=list').out
+
+
+def test_package_then_up_from_the_packaged_box(lab):
+    box = os.path.join(lab.path, 'm2.box')
+    lab.ok('package', '--limit', 'm2', '-e', 'package_output=' + box)
+    assert os.path.getsize(box) > 1024 * 1024
+    write(lab, m4={'vm_box': 'vlt-e2e/packaged', 'vm_box_url': box,
+                   'vm_networks': [{'private_network': {'ip': '10.50.0.14'}}]})
+    lab.ok('up', '--limit', 'm4')
+    lab.ssh('m4', 'ping -c 1 -W 5 10.50.0.11')
+
+
+def test_destroy_leaves_nothing_behind(lab):
+    lab.ok('destroy', '--forks', '4')
+    assert lab.leftovers() == []
+    assert lab.ok('destroy').changed == 0
+    assert not os.path.exists(os.path.join(lab.path, '.vagrantless', 'machines'))
