@@ -12,6 +12,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, metadata, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import network as networks
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import pool as pools
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
@@ -110,6 +111,7 @@ class DomainManager(object):
                                                dict(state=before_state) if domain else None, None)
             return self.result
         files = domain_xml.disk_files(conn, self.spec.params, pools.find, volumes.find)
+        domain_xml.check_networks(conn, self.spec.params, networks.find)
         desired = self.spec.desired(files, new=domain is None)
         merged, xml_changed, xml_diff = xmltree.merge_and_compare(current, desired, self.spec.rules())
         wanted_state = self.params['state'] if self.params['state'] != 'present' else (before_state or 'stopped')

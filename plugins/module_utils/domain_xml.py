@@ -23,7 +23,10 @@ DISK_BUSES = ('virtio', 'scsi', 'sata', 'ide', 'usb')
 CACHE_MODES = ('default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe')
 BOOT_DEVICES = ('hd', 'network', 'cdrom', 'fd')
 INTERFACE_TYPES = ('network', 'bridge', 'direct', 'udp', 'server', 'client', 'mcast')
-NIC_MODELS = ('virtio', 'e1000', 'e1000e', 'rtl8139', 'ne2k_pci', 'pcnet', 'vmxnet3')
+# libvirt's NIC models for QEMU (its virDomainNetModel names) and QEMU's own legacy device names
+NIC_MODELS = ('virtio', 'virtio-transitional', 'virtio-non-transitional', 'e1000', 'e1000e', 'igb', 'rtl8139',
+              'ne2k_pci', 'pcnet', 'i82551', 'i82557b', 'i82559er', 'vmxnet3', 'usb-net', 'spapr-vlan', 'lan9118',
+              'smc91c111')
 DOMAIN_TYPES = {'kvm': 'kvm', 'qemu': 'qemu'}
 
 # vagrant-libvirt's defaults, applied when a domain is created; on an existing domain
@@ -137,10 +140,16 @@ class DomainSpec(object):
             if product != self.params['cpus']:
                 raise ValidationError('cputopology', topology, 'sockets * cores * threads equal to cpus (%d), '
                                       'not %d' % (self.params['cpus'], product))
+        if params.get('graceful_timeout') is not None and params['graceful_timeout'] < 0:
+            raise ValidationError('graceful_timeout', params['graceful_timeout'], '0 or more seconds')
+        if params.get('nic_model_type') is not None:
+            validate.choice(params['nic_model_type'], 'nic_model_type', NIC_MODELS)
         self.macs = []
         for index, iface in enumerate(params.get('interfaces') or []):
             if iface.get('mac'):
                 self.macs.append(validate.mac(iface['mac'], 'interfaces[%d].mac' % index))
+            if iface.get('model') is not None:
+                validate.choice(iface['model'], 'interfaces[%d].model' % index, NIC_MODELS)
         for index, disk in enumerate(params.get('disks') or []):
             if bool(disk.get('path')) == bool(disk.get('volume')):
                 raise ValidationError('disks[%d]' % index, disk, 'either a path or a volume (with its pool)')
@@ -511,6 +520,21 @@ def disk_files(conn, params, find_pool, find_volume):
             raise ValidationError('disks[%d].volume' % index, disk['volume'], 'a volume of pool %s' % pool_name)
         files.append(volume.path())
     return files
+
+
+def check_networks(conn, params, find_network):
+    """Refuse an interface on a libvirt network that is not defined: libvirt would define
+    the domain and fail only when it starts."""
+    names = None
+    for index, iface in enumerate(params.get('interfaces') or []):
+        if (iface.get('type') or 'network') != 'network':
+            continue
+        name = iface.get('network') or 'default'
+        if find_network(conn, name) is None:
+            if names is None:
+                names = sorted(net.name() for net in conn.listAllNetworks(0))
+            raise ValidationError('interfaces[%d].network' % index, name, 'the name of a defined network (%s)'
+                                  % ', '.join(names))
 
 
 def owned_volume_paths(tree):

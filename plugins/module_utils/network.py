@@ -39,11 +39,27 @@ NETWORK_RULES = xmltree.Rules(keys={
 })
 
 
+def _check_netmask(value):
+    """``netmask``: a dotted IPv4 netmask or a prefix length."""
+    text = str(value).strip()
+    if text.isdigit() and int(text) <= 32:
+        return
+    try:
+        mask = netaddr.IPAddress(text, flags=netaddr.INET_PTON)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        mask = None
+    if mask is None or mask.version != 4 or not mask.is_netmask():
+        raise ValidationError('netmask', value, 'an IPv4 netmask such as 255.255.255.0 (contiguous ones, then '
+                                                'zeros) or a prefix length from 0 to 32')
+
+
 def subnet(params):
     """The IPv4 network the options describe (``address`` as CIDR, or ``ip`` + ``netmask``),
     or None when they give none."""
     if params.get('address') and params.get('ip'):
         raise ValidationError('address', params['address'], 'either address or ip (+ netmask), not both')
+    if params.get('ip') or (params.get('address') and '/' not in params['address']):
+        _check_netmask(params.get('netmask') or DEFAULT_NETMASK)
     try:
         if params.get('address'):
             text = params['address']

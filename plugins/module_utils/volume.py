@@ -26,6 +26,8 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection imp
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
 
 FORMATS = ('qcow2', 'raw')
+# what a volume can be made from, besides nothing (an empty disk of `capacity`)
+SOURCES = ('backing_volume', 'clone_from', 'upload', 'cloud_init', 'files')
 LOCK_DIR = '/run/lock/vagrantless'
 PART_SUFFIX = '.part'
 CHUNK = 256 * 1024
@@ -204,6 +206,16 @@ def publish_upload(conn, pool, name, fmt, capacity, source, data=None):
         return final, sent
 
 
+def check_sources(params):
+    """The options that give the volume's content (at most one may be set); a conflict is
+    refused naming every one given with its value."""
+    given = [key for key in SOURCES if params.get(key)]
+    if len(given) > 1:
+        raise validate.ValidationError(given[-1], params[given[-1]], 'only one of %s: %s given too' % (
+            ', '.join(SOURCES), ', '.join('%s=%r' % (key, params[key]) for key in given[:-1])))
+    return given
+
+
 def merge_capacity(tree, capacity):
     """``tree`` with its capacity set (what libvirt will show after a resize)."""
     return xmltree.merge(tree, xmltree.element('volume', children=[
@@ -220,10 +232,7 @@ class VolumeManager(object):
         validate.name(params['pool'], 'pool')
         self.capacity = validate.size(params['capacity'], 'capacity', default_unit='') \
             if params.get('capacity') is not None else None
-        sources = [key for key in ('backing_volume', 'clone_from', 'upload') if params.get(key)]
-        if len(sources) > 1:
-            raise validate.ValidationError(sources[1], params[sources[1]], 'only one of backing_volume, '
-                                           'clone_from and upload (%s is given too)' % sources[0])
+        sources = check_sources(params)
         if params.get('upload'):
             validate.absolute_path(params['upload'], 'upload')
             if not os.path.isfile(params['upload']):

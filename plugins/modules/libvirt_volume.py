@@ -21,6 +21,8 @@ description:
   - Uploads go through libvirt's sparse streams (holes are not sent) into C(<name>.part),
     which becomes C(<name>) only once complete, under a lock, so an interrupted upload is
     never taken for a complete volume and two runs upload once.
+  - The content comes from at most one of O(backing_volume), O(clone_from), O(upload), O(cloud_init)
+    and O(files); none makes an empty volume of O(capacity).
   - Generated images (O(cloud_init), O(files)) are rebuilt when their content differs and
     left alone when it is the same; the diff shows their files.
 options:
@@ -180,7 +182,8 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     connect, connection_argument_spec)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.volume import FORMATS, VolumeManager
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.volume import (
+    FORMATS, VolumeManager, check_sources)
 
 
 def generated_image(params):
@@ -225,12 +228,12 @@ def main():
                 paths=dict(type='list', elements='path'),
             )),
         ),
-        mutually_exclusive=[('cloud_init', 'files', 'backing_volume', 'clone_from', 'upload')],
         supports_check_mode=True,
     )
     if (module.params['cloud_init'] or module.params['files']) and isoimage.pycdlib is None:
         module.fail_json(msg=missing_required_lib('pycdlib'), exception=isoimage.PYCDLIB_IMPORT_ERROR)
     with failing_cleanly(module, 'volume %s' % module.params['name']):
+        check_sources(module.params)  # before an image is built from two of them
         params = dict(module.params, image=generated_image(module.params))
         manager = VolumeManager(params, module.check_mode)
         module.exit_json(**manager.ensure(connect(module)))

@@ -108,6 +108,8 @@ def test_no_password_removes_one_set_before():
     (dict(disks=[dict(device='vda', path='/a.img'), dict(path='/b.img')]), 'disks[1].device'),
     (dict(disks=[dict(device='hd%s' % c, path='/%s.iso' % c, device_type='cdrom') for c in 'abcde']), 'disks'),
     (dict(kernel='vmlinuz'), 'kernel'),
+    (dict(graceful_timeout=-5), 'graceful_timeout'), (dict(nic_model_type='ne3000'), 'nic_model_type'),
+    (dict(interfaces=[dict(network='default', model='virtio-net')]), 'interfaces[0].model'),
 ])
 def test_bad_input(params, option):
     with pytest.raises(ValidationError) as caught:
@@ -250,3 +252,16 @@ def test_merging_our_output_into_libvirts_normalized_xml_is_a_no_op():
         assert not changed, diff
     finally:
         dom.undefine()
+
+
+def test_an_interface_on_a_network_that_is_not_defined_is_refused():
+    import libvirt  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vagrantless.libvirt.plugins.module_utils import network  # pylint: disable=import-outside-toplevel
+    conn = libvirt.open('test:///default')
+    ok = dict(interfaces=[dict(network='default'), dict(type='bridge', bridge='br0'), dict()])
+    assert domain_xml.check_networks(conn, ok, network.find) is None
+    with pytest.raises(ValidationError) as caught:
+        domain_xml.check_networks(conn, dict(interfaces=[dict(network='default'), dict(network='vlt-unit-nonet')]),
+                                  network.find)
+    assert caught.value.option == 'interfaces[1].network' and caught.value.value == 'vlt-unit-nonet'
+    assert 'a defined network (default)' in str(caught.value)

@@ -110,6 +110,8 @@ def test_dhcp_disabled_removes_dhcp():
     (dict(name='bad/name'), 'name'), (dict(name='x<y'), 'name'), (dict(mtu=10), 'mtu'),
     (dict(ipv6_address='10.0.0.1'), 'ipv6_address'), (dict(ipv6_address='fd00::1', ipv6_prefix=200), 'ipv6_prefix'),
     (dict(address='10.1.0.0/24', ip='10.1.0.5'), 'address'),
+    (dict(ip='10.1.0.5', netmask='255.0.255.0'), 'netmask'), (dict(ip='10.1.0.5', netmask='mask'), 'netmask'),
+    (dict(address='10.1.0.0', netmask='33'), 'netmask'),
 ])
 def test_bad_input_names_the_option(overrides, option):
     values = dict(name='n1')
@@ -190,3 +192,9 @@ def test_named_network_without_address_only_gets_reservations(conn):
         run(conn, name='vlt-u7', state='inactive', dhcp_hosts=[dict(mac='52:54:00:07:00:02', ip='10.9.9.9')])
     with pytest.raises(ValidationError, match='address'):
         run(conn, name='vlt-u8-missing')
+
+
+@pytest.mark.parametrize('netmask, expected', [('255.255.0.0', '10.1.0.0/16'), ('16', '10.1.0.0/16'),
+                                               ('255.255.255.252', '10.1.0.4/30')])
+def test_good_netmasks(netmask, expected):
+    assert str(net_utils.subnet(params(ip='10.1.0.5', netmask=netmask))) == expected

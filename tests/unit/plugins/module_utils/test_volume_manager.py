@@ -82,6 +82,20 @@ def test_bad_input(overrides, option):
     assert caught.value.option == option
 
 
+def test_conflicting_sources_name_every_one_with_its_value():
+    params = dict(DEFAULTS, upload='/tmp/box.img', clone_from='vlt-unit-src.img', backing_volume='vlt-unit-base.img')
+    with pytest.raises(ValidationError) as caught:
+        volumes.VolumeManager(params, False)
+    message = str(caught.value)
+    assert caught.value.option == 'upload' and "upload='/tmp/box.img'" in message
+    assert "backing_volume='vlt-unit-base.img'" in message and "clone_from='vlt-unit-src.img'" in message
+    assert 'only one of backing_volume, clone_from, upload, cloud_init, files' in message
+    with pytest.raises(ValidationError) as caught:
+        volumes.check_sources(dict(cloud_init=dict(user_data='#cloud-config'), files=dict(label='x')))
+    assert caught.value.option == 'files' and 'cloud_init=' in str(caught.value)
+    assert volumes.check_sources(dict(cloud_init=None, upload='/tmp/box.img')) == ['upload']
+
+
 def test_missing_pool_and_backing_volume(conn):
     with pytest.raises(ValidationError, match='default-pool'):
         run(conn, pool='vlt-no-pool', capacity='1M')
