@@ -32,6 +32,7 @@ PREFIX = 'vlt-rel'
 DEFAULT_RESERVED = ['192.168.122.%d' % n for n in range(220, 230)]
 BOX_STORE = '/tmp/vlt-rel-boxes'
 WORK = '/tmp/vlt-rel-work'
+TUNNELS = WORK + '/tunnels'
 MAC_PREFIX = '52:54:00:91:'
 WITH_DEFAULT = '+default'
 MATRIX_POOL_DIR = '/tmp/vlt-rel-mx-pool'
@@ -90,7 +91,8 @@ def snapshot(only=None):
     try:
         keep = (lambda name: only in name) if only else (lambda name: True)
         lab = dict(domains={}, pools={}, volumes={}, networks={},
-                   box_store=_store_listing(BOX_STORE) if not only or 'box' in only else [])
+                   box_store=_store_listing(BOX_STORE) if not only or 'box' in only else [],
+                   tunnels=_store_listing(TUNNELS) + (['(exists)'] if os.path.isdir(TUNNELS) else []))
         for dom in conn.listAllDomains(0):
             if keep(dom.name()):
                 lab['domains'][dom.name()] = dict(
@@ -172,6 +174,8 @@ def differences(before, after):
             (mine if ours(name) or name == 'default' and kind != 'volumes' else foreign).append(what)
     if before['box_store'] != after['box_store']:
         mine.append('box store %s changed' % BOX_STORE)
+    if before.get('tunnels') != after.get('tunnels'):
+        mine.append('forwarded ports state %s changed: %s' % (TUNNELS, after.get('tunnels')))
     return mine, foreign
 
 

@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
 
 import cases  # pylint: disable=import-error
@@ -36,6 +38,8 @@ def refused():
         pool = conn.storagePoolLookupByName('default')
         pool.createXML("<volume><name>%s</name><capacity unit='MiB'>64</capacity>"
                        "<target><format type='qcow2'/></target></volume>" % cases.BASE_VOLUME, 0)
+        conn.defineXML("<domain type='%s'><name>%s</name><memory unit='MiB'>64</memory><os><type>hvm</type></os>"
+                       "</domain>" % (harness.DRIVER, cases.HOST_DOMAIN))
     finally:
         conn.close()
     with open(harness.LAB_BOX, 'rb') as source, open(cases.BOX_FILE, 'wb') as target:
@@ -99,3 +103,4 @@ def test_at_least_40_cases_over_every_module():
     modules = set(case.module for case in CASES)
     assert {'libvirt_pool', 'libvirt_volume', 'libvirt_network', 'libvirt_box', 'libvirt_domain',
             'libvirt_lease_facts'} <= modules
+    assert not os.path.exists(cases.TUNNELS), 'forwarded_port made its state directory on bad input'
