@@ -101,8 +101,7 @@ def _doc_options(path, variable):
 
 
 def _description(value):
-    value = value if isinstance(value, list) else [value]
-    return [line for line in value]
+    return list(value) if isinstance(value, list) else [value]
 
 
 def machine_options():

@@ -101,6 +101,10 @@ class DomainManager(object):
     def ensure(self, conn):
         domain = find(conn, self.params['name'])
         before_state = run_state(domain)
+        if domain is None and self.params.get('only_existing'):
+            self.result.update(domain={}, diff=diff_entries(xmltree.diff(None, None), 'domain ' + self.params['name'],
+                                                            None, None))
+            return self.result
         # SECURE: the definition with its passwords, so a password counts in the comparison
         # (diffs mask it)
         current = xmltree.parse(inactive_xml(domain, libvirt.VIR_DOMAIN_XML_INACTIVE
@@ -232,7 +236,7 @@ class DomainManager(object):
         if domain is None:
             return dict(name=self.params['name'])
         tree = xmltree.parse(domain.XMLDesc(0))
-        return dict(name=domain.name(), uuid=domain.UUIDString(), state=run_state(domain),
+        return dict(name=domain.name(), uuid=domain.UUIDString(), state=run_state(domain), id=domain.ID(),
                     autostart=bool(domain.autostart()),
                     macs=[m.get('address') for m in tree.findall('devices/interface/mac')],
                     disks=[s.get('file') for s in tree.findall('devices/disk/source') if s.get('file')])

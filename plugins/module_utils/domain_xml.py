@@ -188,7 +188,9 @@ class DomainSpec(object):
         self.new = new
         params = self.params
         driver = DOMAIN_TYPES.get(params.get('driver'), 'kvm')
-        root = E('domain', {'type': driver})
+        # the connection's driver is the type of a new domain; a call that defines nothing (halt,
+        # suspend...) leaves an existing domain's type as it is
+        root = E('domain', {'type': driver} if new or self.given else {})
         xmltree.sub(root, 'name', text=self.name)
         _optional_texts(root, params, (('uuid', 'uuid'), ('title', 'title'), ('description', 'description')))
         record = dict(params.get('metadata') or {})

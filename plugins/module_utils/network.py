@@ -381,6 +381,12 @@ class NetworkManager(object):
     def _present(self):
         active_wanted = self.params['state'] == 'present'
         name, net = self._resolve_name()
+        hosts = self.params.get('dhcp_hosts') or []
+        if net is None and self.spec.network is None and hosts \
+                and all(host.get('state') == 'absent' for host in hosts):
+            # only reservations to remove, and no network to hold them: nothing to do
+            self.result.update(network={}, diff=diff_entries(xmltree.diff(None, None), 'network ' + name, None, None))
+            return self.result
         current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE)) if net else None
         self._check_reservations(current)
         rules = xmltree.Rules(keys=NETWORK_RULES.keys, owned=['ip/dhcp/host'] if self.spec.purge_hosts else ())
@@ -502,10 +508,34 @@ class NetworkManager(object):
         name = self.params['name']
         validate.name(name)
         net = find(self.conn, name)
-        if net is None:
-            self.result['diff'] = diff_entries(xmltree.diff(None, None), 'network ' + name, None, None)
-            self.result['network'] = {}
+        try:
+            if net is not None:
+                return self._remove(name, net)
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
+                raise  # else another run removed it meanwhile: absent all the same
+        self.result.update(changed=False, network={},
+                           diff=diff_entries(xmltree.diff(None, None), 'network ' + name, None, None))
+        return self.result
+
+    def _remove(self, name, net):
+        current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE))
+        users = domains_using(self.conn, name)
+        if users and self.params.get('only_unused') and not self.params.get('force'):
+            self.result.update(kept_for=users, network=describe(net),
+                               diff=diff_entries(xmltree.diff(None, None), 'network ' + name, None, None))
             return self.result
+        if users and not self.params.get('force'):
+            raise LibvirtOperationError('network %s is used by domain(s) %s: remove them first or set force=true'
+                                        % (name, ', '.join(users)))
+        before_state = dict(active=bool(net.isActive()), autostart=bool(net.autostart()))
+        diff = diff_entries(xmltree.diff(current, None), 'network ' + name, before_state, None)
+        if not self.check_mode:
+            if net.isActive():
+                net.destroy()
+            net.undefine()
+        self.result.update(changed=True, network={}, diff=diff)
+        return self.result
         current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE))
         users = domains_using(self.conn, name)
         if users and self.params.get('only_unused') and not self.params.get('force'):

@@ -35,8 +35,8 @@ class Run(object):
 
     def __repr__(self):
         failures = [line[:1500] for line in self.out.splitlines() if line.startswith(('fatal:', '[ERROR]', 'failed:'))]
-        return 'ansible-playbook %s -> rc %s\n%s\n...\n%s' % (' '.join(self.args), self.rc, '\n'.join(failures),
-                                                             self.out[-3000:])
+        return 'ansible-playbook %s -> rc %s\n%s\n...\n%s' % (
+            ' '.join(self.args), self.rc, '\n'.join(failures), self.out[-3000:])
 
 
 class Lab(object):
@@ -90,13 +90,20 @@ class Lab(object):
         except libvirt.libvirtError:
             return None
 
+    def box_volumes(self, box):
+        prefix = box.replace('/', '-VAGRANTSLASH-') + '_vagrant_box_image_'
+        pool = self.conn.storagePoolLookupByName('default')
+        pool.refresh(0)
+        return [v.name() for v in pool.listAllVolumes(0) if v.name().startswith(prefix)]
+
     def leftovers(self):
         """Every libvirt object or process of this lab still there."""
         found = ['domain ' + d.name() for d in self.conn.listAllDomains(0) if d.name().startswith(LAB)]
         for pool in self.conn.listAllStoragePools(0):
             if pool.isActive():
                 pool.refresh(0)
-                found += ['volume ' + v.name() for v in pool.listAllVolumes(0) if v.name().startswith(LAB)]
+                found += ['volume ' + v.name() for v in pool.listAllVolumes(0)
+                          if v.name().startswith(LAB) and '_vagrant_box_image_' not in v.name()]
         for net in self.conn.listAllNetworks(0):
             if net.name().startswith(LAB) or net.name() == 'vagrant-libvirt':
                 found.append('network ' + net.name())
@@ -116,3 +123,8 @@ def lab(tmp_path_factory):
     lab = Lab(path)
     yield lab
     lab.play('destroy')  # whatever a failed test left
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
+               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+    subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible'), 'localhost', '-m', 'vagrantless.libvirt.libvirt_box',
+                    '-a', 'name=%s/packaged state=absent remove_from_store=true uri=%s' % (LAB, URI)],
+                   env=env, stdout=subprocess.DEVNULL, check=False)

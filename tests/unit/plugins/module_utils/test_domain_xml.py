@@ -41,6 +41,13 @@ def test_existing_domain_gets_only_what_is_given():
     assert [child.tag for child in tree] == ['name', 'memory', 'currentMemory', 'devices']
     assert len(tree.find('devices')) == 0
     assert spec(memory=1024).rules().owned == frozenset()
+    assert tree.get('type') == 'qemu'
+
+
+def test_a_lifecycle_call_leaves_the_domain_type_alone():
+    """halt's connection driver (default kvm) must not turn a qemu domain into a kvm one."""
+    assert built(new=False, driver='kvm', state='stopped', graceful_timeout=20).get('type') is None
+    assert built(new=True, driver='kvm').get('type') == 'kvm'
 
 
 def test_cpu_topology_and_kvm_mode():

@@ -50,8 +50,8 @@ def test_macs_are_derived_and_stable():
 
 
 def test_static_ip_is_a_reservation_on_a_lab_network():
-    config = settings(vm_hostname='web1', vm_networks=[{'private_network': {'ip': '10.20.30.40',
-                                                                           'libvirt__netmask': '255.255.0.0'}}])
+    network_options = {'ip': '10.20.30.40', 'libvirt__netmask': '255.255.0.0'}
+    config = settings(vm_hostname='web1', vm_networks=[{'private_network': network_options}])
     network = config['networks'][1]
     assert network['name'] == 'shop-10.20.0.0-16' and network['reuse'] and network['owned']
     assert network['dhcp_hosts'] == [dict(mac=config['domain']['interfaces'][1]['mac'], ip='10.20.30.40',
