@@ -10,9 +10,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import pytest
@@ -32,6 +35,8 @@ def lab():
         libvirt.open(harness.URI).close()
     except libvirt.libvirtError as error:
         pytest.exit('the lab libvirtd does not answer on %s (make lab): %s' % (harness.URI, error), returncode=3)
+    for old in glob.glob(os.path.join(tempfile.gettempdir(), 'vlt-rel-play-*')):
+        shutil.rmtree(old, ignore_errors=True)  # the playbooks and records of the run before (kept to look at)
     left = harness.cleanup()
     if left:
         sys.stderr.write('reliability: removed leftovers of an earlier run: %s\n' % ', '.join(left))

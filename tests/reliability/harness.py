@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the reliability suite needs around the modules: run a batch of module tasks in ONE
-ansible-playbook (real Ansible, the checkout's collection, the lab's libvirtd) and read
-every task's result back, and snapshot what the lab's libvirtd holds so that a test can
-prove nothing changed.
+"""What the reliability suite needs around the modules: run batches of module tasks in ONE
+ansible-playbook (real Ansible, the checkout's collection, the lab's libvirtd), lanes side by
+side, and read every task's result back; snapshot what the lab's libvirtd holds so that a
+test can prove nothing changed; remove what the suite made.
 
-Run as a script (``python harness.py [FILTER]``), it prints the snapshot as JSON: the
-playbooks call it between steps to record the lab as each step left it."""
+The results, and the lab snapshots taken right after chosen tasks, come from the recorder
+callback in callback_plugins/ (ansible-core's callback API), which calls ``snapshot()`` in
+the controller. Run as a script (``python harness.py [FILTER]``), this prints a snapshot as
+JSON, for a look at the lab by hand."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -242,6 +244,7 @@ def ansible_env():
                ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', ANSIBLE_LOCALHOST_WARNING='false',
                ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_RETRY_FILES_ENABLED='false',
                ANSIBLE_DEPRECATION_WARNINGS='false', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default',
+               ANSIBLE_PIPELINING='true',
                PATH=VENV_BIN + os.pathsep + env.get('PATH', ''))
     return env
 
