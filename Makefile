@@ -60,12 +60,12 @@ sanity: .build  ## ansible-test sanity, no ignore file
 	cd $(BUILD) && $(BIN)/ansible-test sanity --local --python 3.11 --color no --junit
 	mkdir -p $(RESULTS) && cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/ 2>/dev/null || true
 
-lint: venv  ## ansible-lint (production profile) on the roles, playbooks and Molecule scenarios
+lint: venv  ## ansible-lint (production profile) on the roles, playbooks, examples and Molecule scenarios
 	mkdir -p $(RESULTS)
-	$(BIN)/ansible-lint --offline -f sarif roles playbooks $(wildcard extensions) > $(RESULTS)/lint.sarif \
-	    && echo '<testsuite name="lint"><testcase name="ansible-lint production profile"/></testsuite>' > $(RESULTS)/lint.xml \
-	    || { $(BIN)/ansible-lint --offline roles playbooks $(wildcard extensions); \
-	         echo '<testsuite name="lint"><testcase name="ansible-lint production profile"><failure/></testcase></testsuite>' > $(RESULTS)/lint.xml; }
+	if $(BIN)/ansible-lint --offline --nocolor roles playbooks examples $(wildcard extensions); \
+	then r='<testcase name="ansible-lint production profile"/>'; \
+	else r='<testcase name="ansible-lint production profile"><failure/></testcase>'; fi; \
+	echo "<testsuite name=\"lint\">$$r</testsuite>" > $(RESULTS)/lint.xml
 
 integration: .build lab  ## ansible-test integration targets against the lab's libvirtd
 	eval "$$($(LAB) env)" && tests/integration/write-config $(BUILD)/tests/integration/integration_config.yml

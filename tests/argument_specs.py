@@ -144,9 +144,16 @@ def role_spec(role):
                                               options=options)))
 
 
+class IndentedDumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
+    """Lists indented under their key, as yamllint wants them."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super(IndentedDumper, self).increase_indent(flow, False)
+
+
 def render(role):
     return '---\n# Written by tests/argument_specs.py from plugins/module_utils/machine.py: do not edit.\n' + \
-        yaml.safe_dump(role_spec(role), sort_keys=True, width=100, default_flow_style=False)
+        yaml.dump(role_spec(role), Dumper=IndentedDumper, sort_keys=True, width=100, default_flow_style=False)
 
 
 def main():

@@ -22,6 +22,9 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection imp
 STATES = ('present', 'running', 'stopped', 'paused', 'saved', 'absent')
 SHUTDOWN_MODES = ('acpi', 'agent')
 POLL_SECONDS = 0.1
+# What libvirt says when another run defined or started the same domain first.
+RACE_ERRORS = (libvirt.VIR_ERR_OPERATION_FAILED, libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_DOM_EXIST) \
+    if libvirt is not None else ()
 
 
 def find(conn, name):
@@ -40,6 +43,16 @@ def run_state(domain):
     if domain.hasManagedSaveImage(0):
         return 'saved'
     return 'stopped'
+
+
+def _start(domain):
+    """Start (restoring a managed save image when there is one); started meanwhile by another
+    run is started all the same."""
+    try:
+        domain.create()
+    except libvirt.libvirtError as error:
+        if error.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID or not domain.isActive():
+            raise
 
 
 def _wait_stopped(domain, timeout):
@@ -99,6 +112,17 @@ class DomainManager(object):
         self.result = dict(changed=False, restart_required=False, shutdown=None)
 
     def ensure(self, conn):
+        """Converge; when another run changed the domain between our read and our write (both
+        defining or starting it), read again and converge once more."""
+        try:
+            return self._ensure(conn)
+        except libvirt.libvirtError as error:
+            if self.check_mode or error.get_error_code() not in RACE_ERRORS:
+                raise
+            self.result = dict(changed=False, restart_required=False, shutdown=None)
+            return self._ensure(conn)
+
+    def _ensure(self, conn):
         domain = find(conn, self.params['name'])
         before_state = run_state(domain)
         if domain is None and self.params.get('only_existing'):
@@ -170,7 +194,7 @@ class DomainManager(object):
             return
         if wanted == 'running':
             if state != 'paused':
-                domain.create()  # restores a managed save image when there is one
+                _start(domain)
             if run_state(domain) == 'paused':  # paused before, or saved while paused
                 domain.resume()
         elif wanted == 'stopped':

@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import difflib
 import hashlib
+import json
 import os
 import posixpath
 
@@ -454,7 +455,7 @@ class Machine(object):
         else:
             inserted_key = None
         reservations = ['%s %s' % (net['name'], host['mac']) for net in networks for host in net['dhcp_hosts']]
-        return dict(
+        config = dict(
             name=self.name, machine=self.host, lab=self.lab, hypervisor=self.delegate(),
             connection=self.connection(), pool=dict(name=self._get('libvirt_storage_pool_name'),
                                                     path=self._get('libvirt_storage_pool_path')),
@@ -475,6 +476,11 @@ class Machine(object):
                      key=inserted_key or ssh_key, insert_key=bool(inserted_key)),
             state_dir=state_dir, project_dir=self.project_dir, wait_for_ssh=bool(box),
         )
+        # what `up` last brought this machine up with: an unchanged digest on the same boot is a machine up
+        # (a graphics password is never in it: a machine with one always takes the full sequence)
+        config['digest'] = None if self._get('libvirt_graphics_passwd') else hashlib.sha256(
+            json.dumps(config, sort_keys=True).encode('utf-8')).hexdigest()[:16]
+        return config
 
 
 def domain_disks(box_volumes, settings):

@@ -336,7 +336,16 @@ class NetworkManager(object):
         self.conn = conn
         if self.params['state'] == 'absent':
             return self._absent()
-        return self._present()
+        try:
+            return self._present()
+        except libvirt.libvirtError as error:
+            if self.check_mode or error.get_error_code() not in (libvirt.VIR_ERR_OPERATION_INVALID,
+                                                                 libvirt.VIR_ERR_OPERATION_FAILED):
+                raise
+            # another run changed the network between our read and our write (a reservation of
+            # the same MAC, the same network started): read again and converge once more
+            self.result = dict(changed=False, restart_required=False, reused=False)
+            return self._present()
 
     # -- present / inactive -------------------------------------------------------
     def _resolve_name(self):

@@ -96,6 +96,14 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+domain:
+  description:
+    - The domain looked up (with O(domain)) - C(name), C(uuid), C(id) (new at every start) and C(state)
+      (C(running), C(paused), C(saved), C(stopped)) - so a caller can tell whether it is still the boot
+      it knows.
+  returned: with O(domain)
+  type: dict
+  sample: {name: lab_web, uuid: 4f1e8c2a-7d1b-4c4e-9a7e-2b9f5c0d1e23, id: 7, state: running}
 ip:
   description: The machine's management address (empty when none was found).
   returned: always
@@ -144,6 +152,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import 
     LibvirtOperationError, failing_cleanly)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     connect, connection_argument_spec)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import run_state
 
 
 def wanted_interfaces(module, conn):
@@ -194,7 +203,10 @@ def main():
         except leases.LeaseTimeout as error:
             module.fail_json(msg=str(error), macs=[i['mac'] for i in interfaces])
         ip = leases.management_ip(records, interfaces, module.params['management_network'])
-        module.exit_json(changed=False, ip=ip or '', ansible_facts=dict(libvirt_leases=records))
+        found = {}
+        if domain is not None:
+            found = dict(name=domain.name(), uuid=domain.UUIDString(), id=domain.ID(), state=run_state(domain))
+        module.exit_json(changed=False, ip=ip or '', domain=found, ansible_facts=dict(libvirt_leases=records))
 
 
 if __name__ == '__main__':

@@ -21,7 +21,7 @@ RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s
 class Run(object):
     """One ansible-playbook run: its output and the PLAY RECAP per host."""
 
-    def __init__(self, args, proc):
+    def __init__(self, args, proc):  # proc: a CompletedProcess
         self.args = args
         self.rc = proc.returncode
         self.out = proc.stdout
@@ -42,15 +42,16 @@ class Run(object):
 class Lab(object):
     """A project directory with its inventory, and the verbs as playbook runs."""
 
-    def __init__(self, path):
+    def __init__(self, path, name=LAB):
         self.path = path
+        self.name = name
         self.inventory = os.path.join(path, 'lab.yml')
         self.ssh_config = os.path.join(path, 'ssh_config')
         self.conn = libvirt.open(URI)
 
     def write(self, machines, **lab_vars):
         variables = dict(
-            vagrantless_lab=LAB, vagrantless_state_dir=os.path.join(self.path, '.vagrantless'),
+            vagrantless_lab=self.name, vagrantless_state_dir=os.path.join(self.path, '.vagrantless'),
             libvirt_uri=URI, libvirt_driver='qemu', libvirt_memory=256, libvirt_cpus=1,
             vm_box='vagrantless/tiny', vm_box_url=os.environ['LAB_BOX'], ssh_username='root',
             ssh_private_key_path=os.environ['LAB_KEY'], ssh_insert_key=False, vm_boot_timeout=180,
@@ -60,14 +61,19 @@ class Lab(object):
             yaml.safe_dump(dict(machines=dict(vars=variables, hosts=machines)), handle)
 
     def play(self, verb, *args):
+        proc = self.start(verb, *args)
+        out = proc.communicate(timeout=900)[0]
+        return Run(proc.args[3:], subprocess.CompletedProcess(proc.args, proc.returncode, out))
+
+    def start(self, verb, *args):
+        """ansible-playbook in its own process group (so a test can kill it mid-run)."""
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
                    ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0',
                    ANSIBLE_NOCOLOR='1')
         argv = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', self.inventory,
                 os.path.join(ROOT, 'playbooks', verb + '.yml')] + list(args)
-        proc = subprocess.run(argv, env=env, cwd=self.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, timeout=900, check=False)
-        return Run(argv[3:], proc)
+        return subprocess.Popen(argv, env=env, cwd=self.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                universal_newlines=True, start_new_session=True)
 
     def ok(self, verb, *args):
         run = self.play(verb, *args)
@@ -86,7 +92,7 @@ class Lab(object):
 
     def domain(self, machine):
         try:
-            return self.conn.lookupByName('%s_%s' % (LAB, machine))
+            return self.conn.lookupByName('%s_%s' % (self.name, machine))
         except libvirt.libvirtError:
             return None
 
@@ -98,14 +104,14 @@ class Lab(object):
 
     def leftovers(self):
         """Every libvirt object or process of this lab still there."""
-        found = ['domain ' + d.name() for d in self.conn.listAllDomains(0) if d.name().startswith(LAB)]
+        found = ['domain ' + d.name() for d in self.conn.listAllDomains(0) if d.name().startswith(self.name)]
         for pool in self.conn.listAllStoragePools(0):
             if pool.isActive():
                 pool.refresh(0)
                 found += ['volume ' + v.name() for v in pool.listAllVolumes(0)
-                          if v.name().startswith(LAB) and '_vagrant_box_image_' not in v.name()]
+                          if v.name().startswith(self.name) and '_vagrant_box_image_' not in v.name()]
         for net in self.conn.listAllNetworks(0):
-            if net.name().startswith(LAB) or net.name() == 'vagrant-libvirt':
+            if net.name().startswith(self.name) or net.name() == 'vagrant-libvirt':
                 found.append('network ' + net.name())
             found += ['reservation %s on %s' % (mac, net.name()) for mac in re.findall(
                 r"<host mac='([^']+)' name='(?:m\d)'", net.XMLDesc(0))]
@@ -128,3 +134,27 @@ def lab(tmp_path_factory):
     subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible'), 'localhost', '-m', 'vagrantless.libvirt.libvirt_box',
                     '-a', 'name=%s/packaged state=absent remove_from_store=true uri=%s' % (LAB, URI)],
                    env=env, stdout=subprocess.DEVNULL, check=False)
+
+
+COUNTS = dict(fault=[0, 0], concurrency=[0, 0])  # marker -> [tried, passed]
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'fault: a fault injected around the verbs (counted)')
+    config.addinivalue_line('markers', 'concurrency: runs at the same time (counted)')
+
+
+def pytest_runtest_logreport(report):
+    if report.when != 'call' and not (report.when == 'setup' and report.outcome != 'passed'):
+        return
+    for marker in COUNTS:
+        if marker in report.keywords:
+            COUNTS[marker][0] += 1
+            COUNTS[marker][1] += 1 if report.passed else 0
+
+
+def pytest_terminal_summary(terminalreporter):
+    tried, survived = COUNTS['fault']
+    runs, converged = COUNTS['concurrency']
+    terminalreporter.write_line('e2e: faults injected %d / survived %d' % (tried, survived))
+    terminalreporter.write_line('e2e: concurrency runs %d / converged %d' % (runs, converged))
