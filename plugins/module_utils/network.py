@@ -545,24 +545,3 @@ class NetworkManager(object):
             net.undefine()
         self.result.update(changed=True, network={}, diff=diff)
         return self.result
-        current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE))
-        users = domains_using(self.conn, name)
-        if users and self.params.get('only_unused') and not self.params.get('force'):
-            self.result.update(kept_for=users, network=describe(net),
-                               diff=diff_entries(xmltree.diff(None, None), 'network ' + name, None, None))
-            return self.result
-        if users and not self.params.get('force'):
-            raise LibvirtOperationError('network %s is used by domain(s) %s: remove them first or set force=true'
-                                        % (name, ', '.join(users)))
-        before_state = dict(active=bool(net.isActive()), autostart=bool(net.autostart()))
-        self.result.update(changed=True, network={},
-                           diff=diff_entries(xmltree.diff(current, None), 'network ' + name, before_state, None))
-        if not self.check_mode:
-            try:
-                if net.isActive():
-                    net.destroy()
-                net.undefine()
-            except libvirt.libvirtError as error:
-                if error.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
-                    raise  # else another run removed it first
-        return self.result
