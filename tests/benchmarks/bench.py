@@ -346,6 +346,7 @@ class Bench:
         self.big_size = None
         self.started = time.time()
         self.durations = {}
+        self.skipped = []
 
     # ------------------------------------------------------------ setup
 
@@ -609,42 +610,52 @@ class Bench:
         guess = self.durations.get(key, GUESS[name])
         left = self.args.budget - (time.time() - self.started)
         if guess > left:
-            self.notes.append('%s %s skipped in round %d: it takes ~%d s, %d s of the %d s budget left'
-                              % (name, ' '.join(key[1:]), args[-1], guess, left, self.args.budget))
-            log(self.notes[-1])
+            self.skipped.append('%s round %d (~%d s)' % (' '.join(key), args[-1], guess))
+            log('skipped %s: ~%d s, %d s of the budget left' % (self.skipped[-1], guess, left))
             return
         start = time.time()
         try:
             fn(*args)
         except PhaseFailed as exc:
-            self.notes.append('%s %s: %s' % (name, args, exc))
+            self.notes.append('round %d: %s (the phase was cut short, state reset)' % (args[-1], exc))
             log('phase %s %s: %s; state reset, going on' % (name, args, exc))
             self.reset(keep_box=TINY)
         self.durations[key] = time.time() - start
+
+    def schedule(self):
+        """(phase, round) in the order they run: every case once first, then more rounds of the
+        single-machine cases and the floor, then of the 3-machine cases, then of the big box, so a
+        run cut short by the budget still has them all."""
+        plan = []
+        for rnd in range(1, self.args.rounds + 1):
+            plan += [('single', rnd), ('floor', rnd)]
+            if rnd == 1:
+                plan += [('three', 1), ('floor3', 1), ('big', 1)]
+        plan += [(p, r) for r in range(2, self.args.heavy_rounds + 1) for p in ('three', 'floor3')]
+        plan += [('big', r) for r in range(2, self.args.big_rounds + 1)]
+        wanted = dict(single='single', floor='floor', three='three', floor3='floor', big='big')
+        return [(p, r) for p, r in plan if wanted[p] in self.args.phases and (p != 'floor3' or 'three' in self.args.phases)]
 
     def run(self):
         self.setup()
         tools = list(TOOLS) if self.ours_ready else ['vagrant']
         if not self.ours_ready:
             self.notes.append('playbooks/up.yml, halt.yml or destroy.yml missing: vagrantless not measured')
-        for rnd in range(1, self.args.rounds + 1):
-            first = tools if self.args.first == 'vagrant' else list(reversed(tools))
+        first = tools if self.args.first == 'vagrant' else list(reversed(tools))
+        phases = dict(single=self.phase_single, three=self.phase_three, big=self.phase_big)
+        for phase, rnd in self.schedule():
             order = first if rnd % 2 else list(reversed(first))
-            log('round %d of %d, order %s' % (rnd, self.args.rounds, ' then '.join(order)))
-            if 'single' in self.args.phases:
+            log('%s, round %d, %s' % (phase, rnd, ' then '.join(order) if phase in phases else 'plain virsh'))
+            if phase in phases:
                 for tool in order:
-                    self.run_phase('single', self.phase_single, tool, rnd)
-            if 'floor' in self.args.phases:
+                    self.run_phase(phase, phases[phase], tool, rnd)
+            elif phase == 'floor':
                 self.run_phase('floor', self.phase_floor, rnd)
-            heavy = rnd <= self.args.heavy_rounds
-            if 'three' in self.args.phases and heavy:
-                for tool in order:
-                    self.run_phase('three', self.phase_three, tool, rnd)
-                if 'floor' in self.args.phases:
-                    self.run_phase('floor3', lambda r: self.phase_floor(r, ('floor3',)), rnd)
-            if 'big' in self.args.phases and heavy:
-                for tool in order:
-                    self.run_phase('big', self.phase_big, tool, rnd)
+            else:
+                self.run_phase('floor3', lambda r: self.phase_floor(r, ('floor3',)), rnd)
+        if self.skipped:
+            self.notes.append('not run, the %d s budget would not have held them: %s'
+                              % (self.args.budget, '; '.join(self.skipped)))
 
     def close(self):
         self.runner.kill()
@@ -692,7 +703,7 @@ class Bench:
         result = dict(
             meta=dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                       seconds_total=round(time.time() - self.started, 1), rounds=self.args.rounds,
-                      heavy_rounds=self.args.heavy_rounds, nproc=os.cpu_count(), loadavg_end=os.getloadavg(),
+                      heavy_rounds=self.args.heavy_rounds, big_rounds=self.args.big_rounds, nproc=os.cpu_count(), loadavg_end=os.getloadavg(),
                       big_box_file_bytes=self.big_size, big_box_virtual_gib=20, versions=self.versions(),
                       other_domains_at_end=[d.name() for d in self.lv.conn.listAllDomains() if not d.name().startswith(PREFIX)],
                       ours_measured=self.ours_ready, notes=self.notes),
@@ -719,13 +730,14 @@ class Bench:
             if not entry or entry.get('median_s') is None:
                 return 'failed' if failed else '—'
             if entry['n'] > 1:
-                return '%s (%.1f–%.1f)%s' % (fmt(entry['median_s']), entry['min_s'], entry['max_s'], failed)
+                return '%s (%.1f–%.1f, n=%d)%s' % (fmt(entry['median_s']), entry['min_s'], entry['max_s'], entry['n'], failed)
             return fmt(entry['median_s']) + failed
         v = meta['versions']
-        out = ['Median of %d rounds (%d for the 3-machine and 20 GiB cases), tools alternating, in the lab '
-               '(TCG, 2 cores, 256 MiB / 1 vCPU guests); (min–max) in brackets. vagrant %s, vagrant-libvirt %s; '
+        out = ['Median of up to %d rounds (%d for the 3-machine cases, %d for the 20 GiB box; n per cell in latest.json), '
+               'tools alternating, in the lab '
+               '(TCG, 2 cores, 256 MiB / 1 vCPU guests); (min–max, number of runs) in brackets. vagrant %s, vagrant-libvirt %s; '
                'vagrantless %s, %s. %s.'
-               % (meta['rounds'], meta['heavy_rounds'], v['vagrant'], v['vagrant_libvirt'], v['commit'], v['ansible_core'],
+               % (meta['rounds'], meta['heavy_rounds'], meta['big_rounds'], v['vagrant'], v['vagrant_libvirt'], v['commit'], v['ansible_core'],
                   meta['date']), '',
                '| case | vagrant-libvirt | vagrantless | ours / theirs |', '| --- | ---: | ---: | ---: |']
         for case, title, tools in CASES:
@@ -926,7 +938,8 @@ class Floor:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--rounds', type=int, default=3, help='rounds of the single-machine cases and the floor')
-    parser.add_argument('--heavy-rounds', type=int, default=2, help='rounds of the 3-machine and 20 GiB cases (the first N)')
+    parser.add_argument('--heavy-rounds', type=int, default=2, help='rounds of the 3-machine cases and their floor')
+    parser.add_argument('--big-rounds', type=int, default=1, help='rounds of the 20 GiB box case')
     parser.add_argument('--first', choices=TOOLS, default='vagrant', help='the tool that goes first in round 1')
     parser.add_argument('--phases', default='single,floor,three,big', help='comma-separated subset of single,floor,three,big')
     parser.add_argument('--big-mib', type=int, default=272, help='MiB of random data in the 20 GiB box')
