@@ -14,7 +14,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv lab lab-down smoke units sanity lint integration e2e ee demo demo-down summary test clean .build
+.PHONY: help venv lab lab-down smoke units sanity lint integration e2e reliability molecule ee demo demo-down summary test clean .build
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -78,6 +78,12 @@ e2e: venv lab  ## the Vagrant verbs end to end on real VMs in the lab (TESTS=-k 
 	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/python -m pytest -v -p no:cacheprovider \
 	    --junitxml=$(RESULTS)/e2e.xml tests/e2e $(TESTS)
 
+reliability: venv lab  ## bad inputs, the idempotence and check-mode matrix of every module, in the lab
+	tests/reliability/run
+
+molecule: venv lab  ## `molecule test` of extensions/molecule/default in the lab
+	tests/molecule/run
+
 ee: venv  ## ansible-builder accepts meta/execution-environment.yml
 	mkdir -p $(RESULTS)
 	if tests/ee/check; then r='<testcase name="ansible-builder create"/>'; \
@@ -99,11 +105,12 @@ demo-down:  ## destroy the example lab
 summary:
 	@$(BIN)/python tests/summary.py units=$(RESULTS)/units.xml \
 	    "sanity=$(RESULTS)/ansible-test-sanity-*.xml" lint=$(RESULTS)/lint.xml ee=$(RESULTS)/ee.xml \
-	    smoke=$(RESULTS)/smoke.xml "integration=$(RESULTS)/integration/*.xml" e2e=$(RESULTS)/e2e.xml
+	    smoke=$(RESULTS)/smoke.xml "integration=$(RESULTS)/integration/*.xml" e2e=$(RESULTS)/e2e.xml \
+	    reliability=$(RESULTS)/reliability.xml molecule=$(RESULTS)/molecule.xml
 
 test:  ## everything, with the lab; ends with the count of tests run
 	rm -rf $(RESULTS)
-	-$(MAKE) units sanity lint ee smoke integration e2e
+	-$(MAKE) -k units sanity lint ee smoke integration e2e reliability molecule
 	$(MAKE) --no-print-directory summary
 
 clean:  ## remove the venv copies and test output (not the lab cache)

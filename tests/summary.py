@@ -4,6 +4,7 @@ layer plus the closing total: ``total: N passed, N failed``."""
 
 import argparse
 import glob
+import json
 import os
 import sys
 from xml.etree import ElementTree  # our own test reports, not libvirt XML
@@ -20,6 +21,29 @@ def count(path):
         else:
             passed += 1
     return passed, failed, skipped
+
+
+def counts(results):
+    """The reliability counts (issue #8) from the suites' JSON, each 'tried / handled'."""
+    lines = []
+    try:
+        with open(os.path.join(results, 'reliability.json')) as handle:
+            data = json.load(handle)
+        lines.append('bad inputs tried %d / refused cleanly %d' % (data['bad_inputs']['tried'],
+                                                                   data['bad_inputs']['clean']))
+        lines.append('idempotence matrix cells %d / ok %d' % (data['matrix']['cells'], data['matrix']['ok']))
+    except (IOError, OSError, ValueError, KeyError):
+        lines.append('bad inputs and idempotence matrix: no report')
+    try:
+        with open(os.path.join(results, 'e2e.json')) as handle:
+            data = json.load(handle)
+        lines.append('faults injected %d / survived %d' % (data['faults']['injected'], data['faults']['survived']))
+        lines.append('concurrency runs %d / converged %d' % (data['concurrency']['runs'],
+                                                             data['concurrency']['converged']))
+    except (IOError, OSError, ValueError, KeyError):
+        lines.append('faults and concurrency: no report')
+    for line in lines:
+        print('reliability: ' + line)
 
 
 def main():
@@ -39,6 +63,7 @@ def main():
             continue
         print('%s: %d passed, %d failed, %d skipped' % (label, numbers[0], numbers[1], numbers[2]))
         totals = [a + b for a, b in zip(totals, numbers)]
+    counts(os.path.dirname(args.layers[0].split('=', 1)[1]))
     print('total: %d passed, %d failed, %d skipped' % tuple(totals))
     return 1 if totals[1] or not totals[0] else 0
 

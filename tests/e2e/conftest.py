@@ -4,6 +4,7 @@ directory of its own, driven as a user drives it (ansible-playbook on playbooks/
 checked from outside (libvirt, SSH into the guests, the host's ports and processes).
 Runs inside the lab's network namespace (`make e2e`)."""
 
+import json
 import os
 import re
 import subprocess
@@ -158,3 +159,8 @@ def pytest_terminal_summary(terminalreporter):
     runs, converged = COUNTS['concurrency']
     terminalreporter.write_line('e2e: faults injected %d / survived %d' % (tried, survived))
     terminalreporter.write_line('e2e: concurrency runs %d / converged %d' % (runs, converged))
+    results = os.path.join(ROOT, 'tests', 'output', 'results')
+    if os.path.isdir(results):
+        with open(os.path.join(results, 'e2e.json'), 'w') as handle:
+            json.dump(dict(faults=dict(injected=tried, survived=survived),
+                           concurrency=dict(runs=runs, converged=converged)), handle)
