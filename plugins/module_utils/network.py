@@ -278,7 +278,12 @@ def domains_using(conn, name):
     """Names of defined domains with an interface on network ``name``."""
     users = []
     for domain in conn.listAllDomains(0):
-        tree = xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        try:
+            tree = xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise
+            continue  # removed since it was listed
         if any(source.get('network') == name for source in tree.findall('devices/interface/source')):
             users.append(domain.name())
     return sorted(users)
@@ -540,8 +545,11 @@ class NetworkManager(object):
         before_state = dict(active=bool(net.isActive()), autostart=bool(net.autostart()))
         diff = diff_entries(xmltree.diff(current, None), 'network ' + name, before_state, None)
         if not self.check_mode:
-            if net.isActive():
+            try:
                 net.destroy()
+            except libvirt.libvirtError as error:
+                if error.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:
+                    raise  # else not active (stopped here or by another run)
             net.undefine()
         self.result.update(changed=True, network={}, diff=diff)
         return self.result

@@ -111,8 +111,10 @@ class Lab(object):
                 pool.refresh(0)
                 found += ['volume ' + v.name() for v in pool.listAllVolumes(0)
                           if v.name().startswith(self.name) and '_vagrant_box_image_' not in v.name()]
+        others = [d.name() for d in self.conn.listAllDomains(0)  # other labs may keep vagrant-libvirt
+                  if not d.name().startswith(self.name) and "network='vagrant-libvirt'" in d.XMLDesc(0)]
         for net in self.conn.listAllNetworks(0):
-            if net.name().startswith(self.name) or net.name() == 'vagrant-libvirt':
+            if net.name().startswith(self.name) or (net.name() == 'vagrant-libvirt' and not others):
                 found.append('network ' + net.name())
             found += ['reservation %s on %s' % (mac, net.name()) for mac in re.findall(
                 r"<host mac='([^']+)' name='(?:m\d)'", net.XMLDesc(0))]
