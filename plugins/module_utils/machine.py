@@ -230,7 +230,9 @@ class Machine(object):
                 guest_ipv6=self._get('libvirt_management_network_guest_ipv6'),
                 autostart=self._get('libvirt_management_network_autostart'),
                 domain_name=self._get('libvirt_management_network_domain'),
-                mtu=self._get('libvirt_management_network_mtu'), reuse=True, dhcp_hosts=[],
+                mtu=self._get('libvirt_management_network_mtu'), reuse=True,
+                # a reservation (the address known before boot, no probe by dnsmasq), address chosen by libvirt_network
+                dhcp_hosts=[dict(mac=mac, ip='auto')],
                 owned=not self._get('libvirt_management_network_keep')))
             interfaces.append(dict(network=name, mac=mac, pci_bus=self._get('libvirt_management_network_pci_bus'),
                                    pci_slot=self._get('libvirt_management_network_pci_slot')))
@@ -303,7 +305,8 @@ class Machine(object):
             address = self._ip(ip, option + '.ip')
             network.update(ip=address)
             if network['dhcp_enabled']:
-                network['dhcp_hosts'] = [dict(mac=mac, ip=address, name=self._get('vm_hostname') or self.host)]
+                network['dhcp_hosts'] = [dict((key, value) for key, value in (
+                    ('mac', mac), ('ip', address), ('name', self._get('vm_hostname'))) if value)]
             else:
                 prefix = validate.netaddr.IPNetwork('%s/%s' % (address, network['netmask'])).prefixlen
                 network['static'] = dict(mac=mac, ip=address, prefix=prefix)
@@ -411,7 +414,8 @@ class Machine(object):
             run = item.get('run', 'once')
             if run not in PROVISIONER_RUNS:
                 self._fail(option + '.run', run, 'one of %s' % ', '.join(PROVISIONER_RUNS))
-            step = dict(type=kind, run=run, name=item.get('name') or '%s %d' % (kind, index + 1))
+            step = dict(type=kind, run=run, name=item.get('name') or '%s %d' % (kind, index + 1),
+                        privileged=bool(item.get('privileged', True)))
             if kind == 'shell':
                 if bool(item.get('inline')) == bool(item.get('path')):
                     self._fail(option, item, 'exactly one of inline and path')

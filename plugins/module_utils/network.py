@@ -39,6 +39,9 @@ NETWORK_RULES = xmltree.Rules(keys={
 })
 
 
+AUTO = 'auto'  # a reservation's ip chosen by the module
+
+
 def _check_netmask(value):
     """``netmask``: a dotted IPv4 netmask or a prefix length."""
     text = str(value).strip()
@@ -157,7 +160,9 @@ class NetworkSpec(object):
             option = 'dhcp_hosts[%d]' % index
             mac = validate.mac(host.get('mac'), option + '.mac')
             entry = dict(mac=mac, state=host.get('state') or 'present', name=host.get('name'), ip=None)
-            if entry['state'] == 'present':
+            if entry['state'] == 'present' and host.get('ip') == AUTO:
+                entry['auto'] = True  # chosen against the network's reservations and leases
+            elif entry['state'] == 'present':
                 if not host.get('ip'):
                     raise ValidationError(option + '.ip', host.get('ip'), 'the address to reserve for %s' % mac)
                 entry['ip'] = str(_address_in(network, host['ip'], option + '.ip'))
@@ -408,11 +413,13 @@ class NetworkManager(object):
         if self.spec.network is None and addressed and current is not None:
             self.spec.adopt(current)  # named without an address: only its reservations are ours
             self._check_reservations(current)
+            self._choose_addresses(current, net)
             desired = self._reservations_only(self.spec.desired(name), name)
         elif self.spec.network is None and addressed:
             raise ValidationError('address', None, 'the network\'s address (address, or ip with netmask) to '
                                   'create network %s' % name)
         else:
+            self._choose_addresses(current, net)
             desired = self.spec.desired(name)
         if self.result['reused']:
             # reused by subnet: only reservations are ours to add
@@ -437,6 +444,43 @@ class NetworkManager(object):
             net = self._apply(net, current, merged, xml_changed, hosts_only, after_state, restart_now)
         self.result['network'] = describe(net) if net is not None else dict(name=name)
         return self.result
+
+    def _choose_addresses(self, current, net):
+        """The address of each ``ip: auto`` reservation: the one its MAC has reserved already, else the
+        one it leases now, else a free one of the DHCP range (reserved by no one, leased by no one),
+        searched from a place derived from the MAC so that concurrent runs rarely pick the same."""
+        auto = [entry for entry in self.spec.hosts if entry.get('auto')]
+        if not auto:
+            return
+        reserved = dict(((host.get('mac') or '').lower(), host.get('ip'))
+                        for host in (current.findall('ip/dhcp/host') if current is not None else []))
+        leased = {}
+        if net is not None and net.isActive():
+            try:
+                leased = dict((lease['mac'].lower(), lease['ipaddr']) for lease in net.DHCPLeases()
+                              if lease.get('type') == libvirt.VIR_IP_ADDR_TYPE_IPV4)
+            except libvirt.libvirtError as error:
+                if error.get_error_code() != libvirt.VIR_ERR_NO_SUPPORT:
+                    raise
+        taken = set(reserved.values()) | set(leased.values()) | set([str(self.spec.host_ip)])
+        taken |= set(entry['ip'] for entry in self.spec.hosts if entry.get('ip'))
+        first = self.spec.dhcp_start or self.spec.network[1]
+        last = self.spec.dhcp_stop or self.spec.network[-2]
+        pool = [str(address) for address in netaddr.iter_iprange(first, last)]
+        for entry in auto:
+            if reserved.get(entry['mac']):
+                entry['ip'] = reserved[entry['mac']]
+                continue
+            if leased.get(entry['mac']) and leased[entry['mac']] not in set(reserved.values()):
+                entry['ip'] = leased[entry['mac']]
+                continue
+            start = int(entry['mac'].replace(':', ''), 16) % len(pool)
+            free = [address for address in pool[start:] + pool[:start] if address not in taken]
+            if not free:
+                raise LibvirtOperationError('network %s has no free address left in %s-%s for %s'
+                                            % (self.params.get('name'), first, last, entry['mac']))
+            entry['ip'] = free[0]
+            taken.add(free[0])
 
     def _reservations_only(self, desired, name):
         trimmed = xmltree.element('network', children=[xmltree.element('name', text=name)])

@@ -125,7 +125,12 @@ options:
         type: str
         required: true
       ip:
-        description: The address to give it (required unless C(state=absent)).
+        description:
+          - The address to give it (required unless C(state=absent)).
+          - C(auto) keeps the address the MAC has reserved or leased, else takes a free one of the DHCP range,
+            so a machine's address is known before it boots without choosing it (what the C(up) role
+            does on the management network).
+          - RV(network.xml) shows the address chosen.
         type: str
       name:
         description: The host name dnsmasq gives it.

@@ -97,6 +97,18 @@ class Lab(object):
         except libvirt.libvirtError:
             return None
 
+    def module(self, name, args):
+        """One module run on localhost (ad hoc), its result."""
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
+                   ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
+        out = subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible'), 'localhost', '-o', '-m',
+                              'vagrantless.libvirt.' + name, '-a', json.dumps(dict(args, uri=URI))],
+                             env=env, stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout
+        return json.loads(out.split('=> ', 1)[1]) if '=> ' in out else dict(failed=True, msg=out)
+
+    def remove_box(self, box):
+        return self.module('libvirt_box', dict(name=box, state='absent', remove_from_store=True))
+
     def box_volumes(self, box):
         prefix = box.replace('/', '-VAGRANTSLASH-') + '_vagrant_box_image_'
         pool = self.conn.storagePoolLookupByName('default')
@@ -132,11 +144,7 @@ def lab(tmp_path_factory):
     lab = Lab(path)
     yield lab
     lab.play('destroy')  # whatever a failed test left
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
-               ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'))
-    subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible'), 'localhost', '-m', 'vagrantless.libvirt.libvirt_box',
-                    '-a', 'name=%s/packaged state=absent remove_from_store=true uri=%s' % (LAB, URI)],
-                   env=env, stdout=subprocess.DEVNULL, check=False)
+    lab.remove_box(LAB + '/packaged')
 
 
 COUNTS = dict(fault=[0, 0], concurrency=[0, 0])  # marker -> [tried, passed]

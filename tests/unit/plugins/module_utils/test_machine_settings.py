@@ -56,14 +56,17 @@ def test_static_ip_is_a_reservation_on_a_lab_network():
     assert network['name'] == 'shop-10.20.0.0-16' and network['reuse'] and network['owned']
     assert network['dhcp_hosts'] == [dict(mac=config['domain']['interfaces'][1]['mac'], ip='10.20.30.40',
                                           name='web1')]
-    assert config['reservations'] == ['shop-10.20.0.0-16 %s' % network['dhcp_hosts'][0]['mac']]
+    management = config['networks'][0]['dhcp_hosts'][0]
+    assert management == dict(mac=config['domain']['interfaces'][0]['mac'], ip='auto')
+    assert config['reservations'] == ['vagrant-libvirt %s' % management['mac'],
+                                      'shop-10.20.0.0-16 %s' % network['dhcp_hosts'][0]['mac']]
 
 
 def test_static_ip_without_dhcp_is_set_in_the_guest():
     config = settings(vm_networks=[{'private_network': {'ip': '10.9.0.5', 'dhcp_enabled': False}}])
     assert config['static_addresses'] == [dict(mac=config['domain']['interfaces'][1]['mac'], ip='10.9.0.5',
                                                prefix=24)]
-    assert config['reservations'] == []
+    assert config['reservations'] == ['vagrant-libvirt %s' % config['domain']['interfaces'][0]['mac']]
 
 
 def test_existing_network_by_name_is_not_owned():

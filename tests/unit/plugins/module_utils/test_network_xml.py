@@ -198,3 +198,28 @@ def test_named_network_without_address_only_gets_reservations(conn):
                                                ('255.255.255.252', '10.1.0.4/30')])
 def test_good_netmasks(netmask, expected):
     assert str(net_utils.subnet(params(ip='10.1.0.5', netmask=netmask))) == expected
+
+
+def test_auto_reservations_take_free_addresses_and_keep_them():
+    conn = libvirt.open('test:///default')
+    params = dict(name='vlt-unit-auto', state='present', address='10.93.0.0/24', forward_mode='nat',
+                  dhcp_hosts=[dict(mac='52:54:00:aa:00:01', ip='auto'), dict(mac='52:54:00:aa:00:02', ip='auto')])
+    full = dict((key, None) for key in ('ip', 'netmask', 'host_ip', 'dhcp_start', 'dhcp_stop', 'bridge', 'mtu',
+                                        'forward_device', 'domain_name', 'ipv6_address', 'ipv6_prefix', 'autostart',
+                                        'dhcp_bootp_file', 'dhcp_bootp_server', 'guest_ipv6'))
+    full.update(params, dhcp_enabled=True, purge_dhcp_hosts=False, restart=False, force=False, reuse=False,
+                only_unused=False)
+
+    def run(check_mode=False, **changes):
+        return net_utils.NetworkManager(dict(full, **changes), check_mode).ensure(conn)
+
+    predicted = run(check_mode=True)
+    made = run()
+    assert predicted['changed'] and made['changed'] and predicted['diff'][0]['after'] == made['diff'][0]['after']
+    hosts = xmltree.parse(made['network']['xml']).findall('ip/dhcp/host')
+    addresses = [host.get('ip') for host in hosts]
+    assert len(set(addresses)) == 2 and '10.93.0.1' not in addresses
+    assert not run()['changed']
+    later = run(dhcp_hosts=[dict(mac='52:54:00:aa:00:02', ip='auto')])
+    assert not later['changed']  # the same address again, the other reservation kept
+    run(state='absent')
