@@ -213,7 +213,27 @@ class Libvirt:
         import libvirt
         self.libvirt = libvirt
         libvirt.registerErrorHandler(lambda *a: None, None)
-        self.conn = libvirt.open(URI)
+        self._conn = None
+
+    @property
+    def conn(self):
+        """The connection, opened again if libvirtd went away (others share it: it may be restarted)."""
+        if self._conn is not None:
+            try:
+                if self._conn.isAlive():
+                    return self._conn
+            except self.libvirt.libvirtError:
+                pass
+            log('libvirt connection lost: opening it again')
+        deadline = time.time() + 60
+        while True:
+            try:
+                self._conn = self.libvirt.open(URI)
+                return self._conn
+            except self.libvirt.libvirtError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(1)
 
     def bench_domains(self):
         return [d for d in self.conn.listAllDomains() if d.name().startswith(PREFIX)]
@@ -240,8 +260,8 @@ class Libvirt:
 
     def ensure_pool(self):
         pool = self.pool()
+        os.makedirs(POOL_DIR, exist_ok=True)
         if pool is None:
-            os.makedirs(POOL_DIR, exist_ok=True)
             pool = self.conn.storagePoolDefineXML(
                 "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>" % (POOL, POOL_DIR), 0)
         if not pool.isActive():
@@ -535,10 +555,18 @@ class Bench:
 
     def reset(self, keep_box=None):
         """No benchmark domain, no overlay, no management network; box volumes of `keep_box` kept."""
-        self.lv.remove_domains()
         keep = (lambda name: name.startswith(keep_box.replace('/', '-VAGRANTSLASH-') + BOX_MARK)) if keep_box else (lambda name: False)
-        self.lv.remove_volumes(keep)
-        self.lv.remove_network()
+        for attempt in (1, 2):
+            try:
+                self.lv.remove_domains()
+                self.lv.ensure_pool()
+                self.lv.remove_volumes(keep)
+                self.lv.remove_network()
+                break
+            except self.lv.libvirt.libvirtError as exc:
+                if attempt == 2:
+                    raise
+                log('reset: %s; once more' % exc)
         for tool in TOOLS:
             for kind in ('1', '3', 'big'):
                 shutil.rmtree(os.path.join(self.project_dir(tool, kind), '.vagrant'), ignore_errors=True)
@@ -546,10 +574,12 @@ class Bench:
 
     def cleanup_libvirt(self):
         for step in (self.lv.remove_domains, self.lv.remove_pool, self.lv.remove_network):
-            try:
-                step()
-            except Exception as exc:  # pylint: disable=broad-except
-                log('clean-up: %s: %s' % (step.__name__, exc))
+            for attempt in (1, 2):
+                try:
+                    step()
+                    break
+                except Exception as exc:  # pylint: disable=broad-except
+                    log('clean-up: %s: %s%s' % (step.__name__, exc, '; once more' if attempt == 1 else ''))
 
     # ------------------------------------------------------------ phases
 
@@ -666,6 +696,12 @@ class Bench:
 
     # ------------------------------------------------------------ report
 
+    def other_domains(self):
+        try:
+            return [d.name() for d in self.lv.conn.listAllDomains() if not d.name().startswith(PREFIX)]
+        except self.lv.libvirt.libvirtError as exc:
+            return ['(unknown: %s)' % exc]
+
     def versions(self):
         def pkg(name):
             return quiet(['dpkg-query', '-W', '-f=${Version}', name], check=False).stdout.strip()
@@ -705,7 +741,7 @@ class Bench:
                       seconds_total=round(time.time() - self.started, 1), rounds=self.args.rounds,
                       heavy_rounds=self.args.heavy_rounds, big_rounds=self.args.big_rounds, nproc=os.cpu_count(), loadavg_end=os.getloadavg(),
                       big_box_file_bytes=self.big_size, big_box_virtual_gib=20, versions=self.versions(),
-                      other_domains_at_end=[d.name() for d in self.lv.conn.listAllDomains() if not d.name().startswith(PREFIX)],
+                      other_domains_at_end=self.other_domains(),
                       ours_measured=self.ours_ready, notes=self.notes),
             summary=summary, ratios_to_floor=ratios, samples=self.samples, profiles=self.profiles)
         os.makedirs(RESULTS, exist_ok=True)
@@ -733,12 +769,11 @@ class Bench:
                 return '%s (%.1f–%.1f, n=%d)%s' % (fmt(entry['median_s']), entry['min_s'], entry['max_s'], entry['n'], failed)
             return fmt(entry['median_s']) + failed
         v = meta['versions']
-        out = ['Median of up to %d rounds (%d for the 3-machine cases, %d for the 20 GiB box; n per cell in latest.json), '
-               'tools alternating, in the lab '
-               '(TCG, 2 cores, 256 MiB / 1 vCPU guests); (min–max, number of runs) in brackets. vagrant %s, vagrant-libvirt %s; '
-               'vagrantless %s, %s. %s.'
-               % (meta['rounds'], meta['heavy_rounds'], meta['big_rounds'], v['vagrant'], v['vagrant_libvirt'], v['commit'], v['ansible_core'],
-                  meta['date']), '',
+        out = ['Median per case; in brackets min–max and the number of runs (up to %d rounds of the single-machine cases, %d of '
+               'the 3-machine ones, %d of the 20 GiB box; the tool that goes first alternates). Lab: TCG, 2 cores, 256 MiB / '
+               '1 vCPU guests. vagrant %s, vagrant-libvirt %s; vagrantless %s, %s. %s.'
+               % (meta['rounds'], meta['heavy_rounds'], meta['big_rounds'], v['vagrant'], v['vagrant_libvirt'], v['commit'],
+                  v['ansible_core'], meta['date']), '',
                '| case | vagrant-libvirt | vagrantless | ours / theirs |', '| --- | ---: | ---: | ---: |']
         for case, title, tools in CASES:
             row = summary[case]
