@@ -67,6 +67,9 @@ KEYS = {
 }
 
 
+CONSOLE_LOG_DIR = '/var/log/libvirt/qemu'
+
+
 def _optional_texts(parent, params, pairs):
     """A text child per (tag, option) whose option is set."""
     for tag, option in pairs:
@@ -334,6 +337,9 @@ class DomainSpec(object):
             xmltree.sub(node, 'target', {'type': 'isa-serial', 'port': 0})
         elif self.new:
             node = xmltree.sub(devices, 'serial', {'type': 'pty'})
+            if not params.get('qemu_use_session'):
+                # the console also logged, so a machine that never gets an address can say why
+                xmltree.sub(node, 'log', {'file': '%s/%s-console.log' % (CONSOLE_LOG_DIR, self.name), 'append': 'off'})
             xmltree.sub(node, 'target', {'type': 'isa-serial', 'port': 0})
         if params.get('qemu_use_agent'):
             channel = xmltree.sub(devices, 'channel', {'type': 'unix'})

@@ -24,17 +24,15 @@ import posixpath
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_spec, validate
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 # libvirt_domain options a machine does not set directly: the role derives them.
 DERIVED_DOMAIN_OPTIONS = frozenset(['name', 'state', 'disks', 'cdroms', 'interfaces', 'metadata', 'restart',
                                     'remove_volumes', 'graceful_timeout', 'only_existing'])
-# libvirt_host is the hypervisor: the URI's host with connect_via_ssh, else where libvirt work runs
-CONNECTION_OPTIONS = dict(
-    driver=dict(type='str', default='kvm'), uri=dict(type='str'),
-    connect_via_ssh=dict(type='bool', default=False), username=dict(type='str'),
-    password=dict(type='str', no_log=True), id_ssh_key_file=dict(type='str'), socket=dict(type='str'),
-    qemu_use_session=dict(type='bool', default=False), system_uri=dict(type='str'))
+# The modules' connection options as libvirt_<option>, but host: libvirt_host is the hypervisor (the
+# URI's host with connect_via_ssh, else where libvirt work runs).
+CONNECTION_OPTIONS = dict((name, option) for name, option in CONNECTION_ARGUMENT_SPEC.items() if name != 'host')
 NETWORK_KINDS = ('private_network', 'public_network', 'forwarded_port')
 SYNCED_FOLDER_TYPES = ('rsync', '9p', 'virtiofs')
 PROVISIONER_TYPES = ('shell', 'file')

@@ -48,7 +48,16 @@ class Lab(object):
         self.name = name
         self.inventory = os.path.join(path, 'lab.yml')
         self.ssh_config = os.path.join(path, 'ssh_config')
-        self.conn = libvirt.open(URI)
+        self._conn = libvirt.open(URI)
+
+    @property
+    def conn(self):
+        """The libvirt connection, opened again after libvirtd was restarted."""
+        try:
+            self._conn.getLibVersion()
+        except libvirt.libvirtError:
+            self._conn = libvirt.open(URI)
+        return self._conn
 
     def write(self, machines, **lab_vars):
         variables = dict(

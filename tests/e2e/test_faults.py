@@ -119,7 +119,8 @@ def test_a_guest_without_lease_fails_within_the_timeout_and_says_why(flt):
     run = flt.play('up')
     assert run.rc != 0 and time.monotonic() - started < 60
     mac = flt.domain('f1').XMLDesc(0).split("mac address='")[1][:17]
-    assert mac in run.out and 'vlt-flt-10.51.0.0-24' in run.out and 'console' in run.out.lower(), run
+    failure = ''.join(line for line in run.out.splitlines(True) if line.startswith('fatal:'))
+    assert mac in failure and 'vlt-flt-10.51.0.0-24' in failure and 'console' in failure, failure
     flt.ok('destroy')
     assert flt.leftovers() == []
 

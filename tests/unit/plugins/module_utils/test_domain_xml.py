@@ -34,6 +34,7 @@ def test_new_domain_gets_vagrant_libvirt_defaults():
     assert tree.find('devices/video/model').get('type') == 'cirrus'
     assert tree.find('devices/video/model').get('vram') == '16384'  # libvirt's rounding of 9216
     assert tree.find('cpu') is None  # TCG: libvirt's own CPU
+    assert tree.find('devices/serial/log').get('file') == '/var/log/libvirt/qemu/lab_web-console.log'
 
 
 def test_existing_domain_gets_only_what_is_given():
