@@ -145,6 +145,10 @@ class DomainSpec(object):
                                       'not %d' % (self.params['cpus'], product))
         if params.get('graceful_timeout') is not None and params['graceful_timeout'] < 0:
             raise ValidationError('graceful_timeout', params['graceful_timeout'], '0 or more seconds')
+        passwd = params.get('graphics_passwd')
+        if passwd and (params.get('graphics_type') or 'vnc') == 'vnc' and len(passwd) > 8:
+            raise ValidationError('graphics_passwd', '********', 'at most 8 characters for VNC (this one has %d)'
+                                  % len(passwd))
         if params.get('nic_model_type') is not None:
             validate.choice(params['nic_model_type'], 'nic_model_type', NIC_MODELS)
         self.macs = []

@@ -137,6 +137,18 @@ def test_a_guest_refusing_the_key_times_out_clearly(flt, tmp_path):
     assert flt.leftovers() == []
 
 
+def test_no_secret_in_any_output_and_the_display_on_localhost(flt):
+    """libvirt_password and libvirt_graphics_passwd appear nowhere: not in -vvv, not in diffs."""
+    secrets = ('vlt-secret-pw1', 'vltpw2x9')
+    flt.write({'f1': {'vm_networks': [{'private_network': {'ip': '10.51.0.11'}}],
+                      'libvirt_graphics_passwd': secrets[1]}}, vm_provision=PROVISION, libvirt_password=secrets[0])
+    runs = [flt.ok('up', '-vvv', '--diff'), flt.ok('up', '--check', '--diff', '-vvv'), flt.ok('status', '-vvv')]
+    for run in runs:
+        assert not [secret for secret in secrets if secret in run.out], run
+    graphics = flt.domain('f1').XMLDesc(0).split('<graphics ')[1].split('>')[0]
+    assert "listen='127.0.0.1'" in graphics, graphics
+
+
 @pytest.mark.fault
 def test_a_domain_killed_behind_our_back_is_shown_and_started(flt):
     flt.ok('up')

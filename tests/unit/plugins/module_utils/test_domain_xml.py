@@ -273,3 +273,10 @@ def test_an_interface_on_a_network_that_is_not_defined_is_refused():
                                   network.find)
     assert caught.value.option == 'interfaces[1].network' and caught.value.value == 'vlt-unit-nonet'
     assert 'a defined network (default)' in str(caught.value)
+
+
+def test_a_vnc_password_longer_than_vnc_takes_is_refused_without_showing_it():
+    with pytest.raises(ValidationError) as error:
+        spec(graphics_passwd='longer-than-8')
+    assert error.value.option == 'graphics_passwd' and 'longer-than-8' not in str(error.value)
+    spec(graphics_passwd='longer-than-8', graphics_type='spice')
