@@ -94,6 +94,8 @@ FLOOR_RATIOS = [
 
 # First guesses of a phase's seconds (quiet lab), for the budget until a round has measured them.
 GUESS = dict(single=90, floor=30, three=110, floor3=50, big=45)
+# Seconds a command may run past the budget before it is ended.
+BUDGET_GRACE = 30
 
 
 class Interrupted(Exception):
@@ -520,9 +522,15 @@ class Bench:
         if tool == 'ours' and profile_tag:
             profile = os.path.join(self.logdir, 'profile-%s-r%d.json' % (profile_tag, rnd))
         argv, env, cwd = self.command(tool, kind, verb, check=check, profile=profile)
+        # No command outlives the budget by more than a little: make bench ends in time even when a run hangs.
+        left = self.args.budget + BUDGET_GRACE - (time.time() - self.started)
+        if left < 5:
+            raise PhaseFailed('%s %s: no budget left, not run, nor the rest of the phase' % (tool, case))
         watcher = Watcher(watch) if watch else None
-        res = self.runner.run(argv, env=env, cwd=cwd, timeout=self.args.timeout, label='r%d-%s-%s' % (rnd, tool, case),
+        res = self.runner.run(argv, env=env, cwd=cwd, timeout=min(self.args.timeout, left), label='r%d-%s-%s' % (rnd, tool, case),
                               on_start=watcher.start if watcher else None)
+        if res['rc'] == 'timeout' and left < self.args.timeout:
+            res['rc'] = 'killed at the end of the budget'
         if watcher:
             watcher.stop()
         sample = dict(round=rnd, seconds=round(res['seconds'], 3), ok=res['rc'] == 0, rc=res['rc'], log=os.path.relpath(res['log'], HERE))
@@ -548,7 +556,7 @@ class Bench:
         self.samples.setdefault(case, {}).setdefault(tool, []).append(sample)
         log('round %d %-8s %-16s %7.2f s%s' % (rnd, tool, case, res['seconds'], '' if sample['ok'] else '  FAILED rc=%s, see %s' % (res['rc'], res['log'])))
         if not sample['ok']:
-            raise PhaseFailed('%s %s failed' % (tool, case))
+            raise PhaseFailed('%s %s failed (%s)' % (tool, case, sample['rc']))
         return sample
 
     # ------------------------------------------------------------ state between phases
@@ -650,6 +658,7 @@ class Bench:
             self.notes.append('round %d: %s (the phase was cut short, state reset)' % (args[-1], exc))
             log('phase %s %s: %s; state reset, going on' % (name, args, exc))
             self.reset(keep_box=TINY)
+            return
         self.durations[key] = time.time() - start
 
     def schedule(self):
@@ -923,6 +932,7 @@ class Floor:
             if now() > deadline:
                 return
             time.sleep(0.2)
+        out['ip'] = ip
         while now() < deadline:
             if subprocess.run(['ssh'] + SSH_OPTS + ['root@%s' % ip, 'true'], stdin=subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0:
@@ -939,7 +949,7 @@ class Floor:
         out = {}
         self.boot(entry, t0, out)
         return dict(seconds=out.get('seconds'), ok='seconds' in out, define_start_s=started, reserved=reserved,
-                    lease_s=out.get('lease_s'))
+                    lease_s=out.get('lease_s'), ip=out.get('ip'), mac=entry['mac'])
 
     def three(self):
         entries = [self.prepare('%s-floor3-m%d' % (PREFIX, i), True, i) for i in (1, 2, 3)]
@@ -956,7 +966,8 @@ class Floor:
             thread.join()
         each = [o.get('seconds') for o in outs]
         ok = all(s is not None for s in each)
-        return dict(seconds=max(each) if ok else None, ok=ok, define_start_s=started, each_s=each)
+        return dict(seconds=max(each) if ok else None, ok=ok, define_start_s=started, each_s=each,
+                    ips=[o.get('ip') for o in outs])
 
     def cleanup(self):
         for entry in self.made:
@@ -978,7 +989,7 @@ def main():
     parser.add_argument('--first', choices=TOOLS, default='vagrant', help='the tool that goes first in round 1')
     parser.add_argument('--phases', default='single,floor,three,big', help='comma-separated subset of single,floor,three,big')
     parser.add_argument('--big-mib', type=int, default=272, help='MiB of random data in the 20 GiB box')
-    parser.add_argument('--budget', type=int, default=840,
+    parser.add_argument('--budget', type=int, default=810,
                         help='seconds for the whole run: a phase that would not fit in what is left is skipped (and noted)')
     parser.add_argument('--timeout', type=int, default=400, help='seconds one command may take')
     parser.add_argument('--profile-top', type=int, default=15, help='tasks listed in the profile')
