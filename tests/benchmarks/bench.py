@@ -727,8 +727,10 @@ class Bench:
             row = {}
             for tool in tools:
                 ok = [s['seconds'] for s in self.samples.get(case, {}).get(tool, []) if s.get('ok') and s.get('seconds') is not None]
-                failed = sum(1 for s in self.samples.get(case, {}).get(tool, []) if not s.get('ok'))
-                row[tool] = dict(median_s=round(statistics.median(ok), 3) if ok else None, n=len(ok), failed=failed,
+                runs = self.samples.get(case, {}).get(tool, [])
+                failed = sum(1 for s in runs if not s.get('ok') and not str(s.get('rc')).startswith('killed'))
+                cut = sum(1 for s in runs if str(s.get('rc')).startswith('killed'))
+                row[tool] = dict(median_s=round(statistics.median(ok), 3) if ok else None, n=len(ok), failed=failed, cut=cut,
                                  min_s=min(ok) if ok else None, max_s=max(ok) if ok else None)
             if row.get('ours', {}).get('median_s') and row.get('vagrant', {}).get('median_s'):
                 row['ratio_ours_to_theirs'] = round(row['ours']['median_s'] / row['vagrant']['median_s'], 3)
@@ -772,8 +774,10 @@ class Bench:
 
         def cell(entry):
             failed = ' (%d failed)' % entry['failed'] if entry and entry.get('failed') else ''
+            if entry and entry.get('cut'):
+                failed += ' (%d cut by the budget)' % entry['cut']
             if not entry or entry.get('median_s') is None:
-                return 'failed' if failed else '—'
+                return ('failed' + failed) if failed else '—'
             if entry['n'] > 1:
                 return '%s (%.1f–%.1f, n=%d)%s' % (fmt(entry['median_s']), entry['min_s'], entry['max_s'], entry['n'], failed)
             return fmt(entry['median_s']) + failed
