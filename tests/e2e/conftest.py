@@ -63,7 +63,7 @@ class Lab(object):
         variables = dict(
             vagrantless_lab=self.name, vagrantless_state_dir=os.path.join(self.path, '.vagrantless'),
             libvirt_uri=URI, libvirt_driver='qemu', libvirt_memory=256, libvirt_cpus=1,
-            vm_box='vagrantless/tiny', vm_box_url=os.environ['LAB_BOX'], ssh_username='root',
+            vm_box=os.environ['LAB_BOX_NAME'], vm_box_url=os.environ['LAB_BOX'], ssh_username='root',
             ssh_private_key_path=os.environ['LAB_KEY'], ssh_insert_key=False, vm_boot_timeout=180,
             vm_graceful_halt_timeout=20)
         variables.update(lab_vars)

@@ -134,6 +134,6 @@ def test_package_then_up_from_the_packaged_box(lab):
 def test_destroy_leaves_nothing_behind(lab):
     lab.ok('destroy', '--forks', '4')
     assert lab.leftovers() == []
-    assert lab.box_volumes('vagrantless/tiny') and lab.box_volumes('vlt-e2e/packaged')  # boxes are never touched
+    assert lab.box_volumes(os.environ['LAB_BOX_NAME']) and lab.box_volumes('vlt-e2e/packaged')  # boxes are never touched
     assert lab.ok('destroy').changed == 0
     assert not os.path.exists(os.path.join(lab.path, '.vagrantless', 'machines'))
