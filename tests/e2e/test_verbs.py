@@ -123,6 +123,7 @@ def test_snapshot_save_change_restore(lab):
 
 def test_package_then_up_from_the_packaged_box(lab):
     box = os.path.join(lab.path, 'm2.box')
+    lab.remove_box('vlt-e2e/packaged')  # what an interrupted earlier run may have left
     lab.ok('package', '--limit', 'm2', '-e', 'package_output=' + box)
     assert os.path.getsize(box) > 1024 * 1024
     write(lab, m4={'vm_box': 'vlt-e2e/packaged', 'vm_box_url': box,
