@@ -451,7 +451,8 @@ class Machine(object):
         folders = self._synced_folders()
         box = self.box()
         ssh_key = self._get('ssh_private_key_path')
-        state_dir = os.path.join(os.path.expanduser(self._get('vagrantless_state_dir')), 'machines', self.name)
+        state_root = os.path.expanduser(self._get('vagrantless_state_dir'))
+        state_dir = os.path.join(state_root, 'machines', self.name)
         if ssh_key and self._get('ssh_insert_key'):
             inserted_key = os.path.join(state_dir, 'private_key')
         else:
@@ -476,7 +477,8 @@ class Machine(object):
                 self._get('libvirt_management_network_name') if self._get('libvirt_mgmt_attach') else None),
             ssh=dict(user=self._get('ssh_username'), port=self._get('ssh_port'), box_key=ssh_key,
                      key=inserted_key or ssh_key, insert_key=bool(inserted_key)),
-            state_dir=state_dir, project_dir=self.project_dir, wait_for_ssh=bool(box),
+            state_dir=state_dir, tunnel_dir=os.path.join(state_root, 'tunnels'), project_dir=self.project_dir,
+            wait_for_ssh=bool(box),
         )
         # what `up` last brought this machine up with: an unchanged digest on the same boot is a machine up
         # (a graphics password is never in it: a machine with one always takes the full sequence)

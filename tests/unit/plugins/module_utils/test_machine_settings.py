@@ -37,6 +37,8 @@ def test_vagrant_libvirt_defaults():
     assert config['synced_folders'][0]['dest'] == '/vagrant' and config['synced_folders'][0]['type'] == 'rsync'
     assert config['ssh']['user'] == 'vagrant' and config['ssh']['port'] == 22
     assert config['suspend_mode'] == 'pause' and config['graceful_halt_timeout'] == 60
+    assert config['state_dir'] == os.path.expanduser('~/.vagrantless/machines/shop_web')
+    assert config['tunnel_dir'] == os.path.expanduser('~/.vagrantless/tunnels')
 
 
 def test_macs_are_derived_and_stable():
