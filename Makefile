@@ -35,14 +35,14 @@ $(COLL):
 venv: $(VENV)/.done $(COLL)  ## the project venv (pinned ansible-core, deps, pytest, ansible-lint, molecule)
 
 lab:  ## a private libvirtd in a network namespace and the tiny test box
-	$(LAB) up
+	$(LAB) locked $(LAB) up
 
 lab-down:  ## stop the lab's libvirtd and remove its namespace
 	$(LAB) down
 
 smoke: lab  ## boot the tiny box with plain virsh and run a command over SSH
 	mkdir -p $(RESULTS)
-	$(LAB) smoke
+	$(LAB) locked $(LAB) smoke
 	echo '<testsuite name="lab"><testcase name="tiny box boots and answers SSH"/></testsuite>' > $(RESULTS)/smoke.xml
 
 units: venv  ## unit tests (libvirt's test:///default driver, no lab needed)
@@ -70,19 +70,19 @@ lint: venv  ## ansible-lint (production profile) on the roles, playbooks, exampl
 integration: .build lab  ## ansible-test integration targets against the lab's libvirtd
 	eval "$$($(LAB) env)" && tests/integration/write-config $(BUILD)/tests/integration/integration_config.yml
 	rm -rf $(BUILD)/tests/output
-	cd $(BUILD) && $(LAB) exec $(BIN)/ansible-test integration --local --python 3.11 --color no $(TARGETS)
+	cd $(BUILD) && $(LAB) locked $(LAB) exec $(BIN)/ansible-test integration --local --python 3.11 --color no $(TARGETS)
 	mkdir -p $(RESULTS)/integration && cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/integration/
 
 e2e: venv lab  ## the Vagrant verbs end to end on real VMs in the lab (TESTS=-k name for some)
 	mkdir -p $(RESULTS)
-	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/python -m pytest -v -p no:cacheprovider \
+	eval "$$($(LAB) env)" && $(LAB) locked $(LAB) exec $(BIN)/python -m pytest -v -p no:cacheprovider \
 	    --junitxml=$(RESULTS)/e2e.xml tests/e2e $(TESTS)
 
 reliability: venv lab  ## bad inputs, the idempotence and check-mode matrix of every module, in the lab
-	tests/reliability/run
+	$(LAB) locked tests/reliability/run
 
 molecule: venv lab  ## `molecule test` of extensions/molecule/default in the lab
-	tests/molecule/run
+	$(LAB) locked tests/molecule/run
 
 ee: venv  ## ansible-builder accepts meta/execution-environment.yml
 	mkdir -p $(RESULTS)
@@ -118,4 +118,4 @@ clean:  ## remove the venv copies and test output (not the lab cache)
 
 .PHONY: bench
 bench: venv lab  ## vagrantless against vagrant-libvirt in the lab, ~15 min (BENCH_ARGS=--help): table, tests/benchmarks/results/latest.json
-	$(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)
+	$(LAB) locked $(BIN)/python tests/benchmarks/bench.py $(BENCH_ARGS)

@@ -238,15 +238,21 @@ class DomainManager(object):
         self.result['removed_volumes'] = owned
         self.result['removed_metadata'] = metadata.from_domain_xml(current)
         self.result['domain'] = {}
-        if self.check_mode:
-            return
-        self._remove(domain)
-        for path in owned:
-            try:
-                conn.storageVolLookupByPath(path).delete(0)
-            except libvirt.libvirtError as error:
-                if error.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
-                    raise
+        if not self.check_mode:
+            self._remove(domain)
+            for path in owned:
+                try:
+                    conn.storageVolLookupByPath(path).delete(0)
+                except libvirt.libvirtError as error:
+                    if error.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+                        raise
+        record = self.result['removed_metadata']
+        if self.params.get('remove_reservations'):
+            self.result['released_reservations'] = networks.release_reservations(
+                conn, record.get('reservations', []), self.check_mode)
+        if self.params.get('remove_networks'):
+            self.result['removed_networks'] = networks.remove_unused(
+                conn, record.get('networks', []), self.check_mode, leaving=[domain.name()])
 
     @staticmethod
     def _remove(domain):

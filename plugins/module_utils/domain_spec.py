@@ -130,5 +130,7 @@ def argument_spec():
         graceful_timeout=dict(type='int', default=60),
         restart=dict(type='bool', default=False),
         remove_volumes=dict(type='bool', default=False),
+        remove_reservations=dict(type='bool', default=False),
+        remove_networks=dict(type='bool', default=False),
         only_existing=dict(type='bool', default=False),
     )

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
+import glob
 import hashlib
 import json
 import os
@@ -29,7 +30,8 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate impor
 
 # libvirt_domain options a machine does not set directly: the role derives them.
 DERIVED_DOMAIN_OPTIONS = frozenset(['name', 'state', 'disks', 'cdroms', 'interfaces', 'metadata', 'restart',
-                                    'remove_volumes', 'graceful_timeout', 'only_existing'])
+                                    'remove_volumes', 'remove_reservations', 'remove_networks',
+                                    'graceful_timeout', 'only_existing'])
 # The modules' connection options as libvirt_<option>, but host: libvirt_host is the hypervisor (the
 # URI's host with connect_via_ssh, else where libvirt work runs).
 CONNECTION_OPTIONS = dict((name, option) for name, option in CONNECTION_ARGUMENT_SPEC.items() if name != 'host')
@@ -484,6 +486,10 @@ class Machine(object):
         # (a graphics password is never in it: a machine with one always takes the full sequence)
         config['digest'] = None if self._get('libvirt_graphics_passwd') else hashlib.sha256(
             json.dumps(config, sort_keys=True).encode('utf-8')).hexdigest()[:16]
+        # whether the machine may have forwarded ports' tunnels to close (the verbs skip that call
+        # when not): seen in the tunnels' records when they run on this controller, else assumed
+        records = os.path.join(glob.escape(config['tunnel_dir']), glob.escape(self.name), '*.json')
+        config['tunnels_open'] = config['hypervisor'] != 'localhost' or bool(glob.glob(records))
         return config
 
 

@@ -476,6 +476,18 @@ options:
     description: With O(state=absent), delete the volumes the metadata says the domain owns (never a box volume).
     type: bool
     default: false
+  remove_reservations:
+    description:
+      - With O(state=absent), release the DHCP reservations the metadata's C(reservations) lists
+        (each C(NETWORK MAC)) - a network or reservation gone already is no change.
+    type: bool
+    default: false
+  remove_networks:
+    description:
+      - With O(state=absent), remove the networks the metadata's C(networks) lists (those the machine's
+        lab created) once no other defined domain uses them; one still in use stays.
+    type: bool
+    default: false
   only_existing:
     description:
       - Leave a domain that does not exist as it is (no change, an empty RV(domain)) instead of defining
@@ -513,11 +525,13 @@ EXAMPLES = r'''
     state: stopped
     graceful_timeout: 30
 
-- name: Destroy it with the volumes it owns
+- name: Destroy it with the volumes it owns, its reservations, and its lab's networks once unused
   vagrantless.libvirt.libvirt_domain:
     name: lab_web
     state: absent
     remove_volumes: true
+    remove_reservations: true
+    remove_networks: true
 '''
 
 RETURN = r'''
@@ -556,6 +570,18 @@ removed_volumes:
   type: list
   elements: str
   sample: [/var/lib/libvirt/images/lab_web.img]
+released_reservations:
+  description: The DHCP reservations released with O(remove_reservations), each C(NETWORK MAC).
+  returned: with state absent, remove_reservations and an existing domain
+  type: list
+  elements: str
+  sample: ["demo-10.50.0.0-24 52:54:00:12:34:56"]
+removed_networks:
+  description: The networks removed with O(remove_networks).
+  returned: with state absent, remove_networks and an existing domain
+  type: list
+  elements: str
+  sample: [demo-10.50.0.0-24]
 removed_metadata:
   description: The machine record of the domain this run removed (its lab, networks and reservations), so a
     caller can clean up what the machine used.

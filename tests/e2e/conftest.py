@@ -145,6 +145,38 @@ class Lab(object):
         return found
 
 
+PREFIXES = ('vlt-e2e', 'vlt-flt', 'vlt-cc')  # every lab name these tests use
+HOSTS = re.compile(r"<host mac='[^']+' name='(?:m\d|f1|c1)'[^>]*/>")
+
+
+@pytest.fixture(scope='session', autouse=True)
+def nothing_left_from_an_earlier_run():
+    """What an earlier run that was killed (of this or another checkout, with another key) left
+    of these labs: a machine of that run would be taken for this run's and refuse this key."""
+    conn = libvirt.open(URI)
+    for dom in conn.listAllDomains(0):
+        if dom.name().startswith(PREFIXES):
+            if dom.isActive():
+                dom.destroy()
+            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                              | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+    for pool in conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE):
+        pool.refresh(0)
+        for vol in pool.listAllVolumes(0):
+            if vol.name().startswith(PREFIXES) and '_vagrant_box_image_' not in vol.name():
+                vol.delete(0)
+    for net in conn.listAllNetworks(0):
+        if net.name().startswith(PREFIXES):
+            if net.isActive():
+                net.destroy()
+            net.undefine()
+        elif net.isActive():
+            for host in HOSTS.findall(net.XMLDesc(0)):
+                net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1,
+                           host, libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE | libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG)
+    conn.close()
+
+
 @pytest.fixture(scope='session')
 def lab(tmp_path_factory):
     path = str(tmp_path_factory.mktemp('project'))

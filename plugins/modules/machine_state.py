@@ -1,0 +1,74 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vagrantless developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: machine_state
+short_description: A machine's directory on the controller and the marks the verbs keep there
+version_added: 0.1.0
+description:
+  - The controller's record of a machine (what C(.vagrant/machines/NAME) is to Vagrant), in
+    C(vagrantless_machine.state_dir) - the boot and settings C(up) last left, the domain that was
+    provisioned, the key inserted into the guest.
+  - Written and removed on the controller itself, without sending a module; each mark is replaced
+    atomically and only when its content changes.
+options:
+  path:
+    description: The machine's directory, created with mode C(0700).
+    type: path
+    required: true
+  state:
+    description: C(present) creates the directory and writes O(marks); C(absent) removes the directory with all it holds.
+    type: str
+    default: present
+    choices: [present, absent]
+  marks:
+    description: Files to keep in the directory, each a plain file name and its content (written with mode C(0600)).
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change; nothing is written.
+  diff_mode:
+    support: none
+    description: Nothing to show.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs on the controller.
+author:
+  - vagrantless developers (@vagrantless)
+'''
+
+EXAMPLES = r'''
+- name: Remember the boot a machine is up with
+  vagrantless.libvirt.machine_state:
+    path: "{{ vagrantless_machine.state_dir }}"
+    marks:
+      up: "{{ up_domain.domain.uuid }} {{ up_domain.domain.id }} {{ vagrantless_machine.digest }}"
+
+- name: Forget the machine
+  vagrantless.libvirt.machine_state:
+    path: "{{ vagrantless_machine.state_dir }}"
+    state: absent
+'''
+
+RETURN = r'''
+path:
+  description: The machine's directory, absolute.
+  returned: always
+  type: str
+  sample: /home/me/project/.vagrantless/machines/demo_web
+written:
+  description: The marks written (or that would be, in check mode).
+  returned: with state present
+  type: list
+  elements: str
+  sample: [up]
+'''

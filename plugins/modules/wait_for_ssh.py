@@ -1,0 +1,61 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vagrantless developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: wait_for_ssh
+short_description: Wait until a machine answers a shell command over its connection
+version_added: 0.1.0
+description:
+  - Runs C(true) through the host's own connection (its user, port, key and SSH options) until it
+    succeeds, as C(vagrant up) waits for SSH after the boot.
+  - Unlike M(ansible.builtin.wait_for_connection) it needs no Python in the guest and sends no module,
+    so a freshly booted guest answers sooner; the verb roles run it before their guest work.
+  - Runs on the controller. Skipped in check mode.
+options:
+  timeout:
+    description: Seconds to wait before failing with the last error seen (for example a refused key).
+    type: int
+    default: 300
+  sleep:
+    description: Seconds between two tries.
+    type: float
+    default: 0.5
+attributes:
+  check_mode:
+    support: none
+    description: Skipped in check mode.
+  diff_mode:
+    support: none
+    description: Nothing to show.
+  platform:
+    support: full
+    platforms: posix
+    description: Any host Ansible reaches with a shell.
+author:
+  - vagrantless developers (@vagrantless)
+'''
+
+EXAMPLES = r'''
+- name: Wait for the guest to answer SSH after its boot
+  vagrantless.libvirt.wait_for_ssh:
+    timeout: 180
+'''
+
+RETURN = r'''
+attempts:
+  description: How many times the command was tried.
+  returned: always
+  type: int
+  sample: 3
+elapsed:
+  description: Seconds waited.
+  returned: always
+  type: float
+  sample: 4.21
+'''
