@@ -12,6 +12,8 @@ __metaclass__ = type
 
 import os
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import metadata, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -75,6 +77,14 @@ def _optional_texts(parent, params, pairs):
     for tag, option in pairs:
         if params.get(option):
             xmltree.sub(parent, tag, text=params[option])
+
+
+def _allow(item, index):
+    """A redirect filter's ``allow``: a boolean as YAML or the Vagrantfile writes it (``"no"`` is false)."""
+    try:
+        return boolean(item.get('allow', True), strict=True)
+    except TypeError:
+        raise ValidationError('redirfilters[%d].allow' % index, item.get('allow'), 'true or false')
 
 
 def _usb_id(value):
@@ -402,11 +412,11 @@ class DomainSpec(object):
             found.append(E('redirdev', {'bus': 'usb', 'type': item.get('type') or 'spicevmc'}))
         if params.get('redirfilters'):
             redirfilter = E('redirfilter')
-            for item in params['redirfilters']:
+            for index, item in enumerate(params['redirfilters']):
                 xmltree.sub(redirfilter, 'usbdev', {'class': item.get('class'), 'vendor': _usb_id(item.get('vendor')),
                                                     'product': _usb_id(item.get('product')),
                                                     'version': _usb_version(item.get('version')),
-                                                    'allow': 'yes' if item.get('allow', True) else 'no'})
+                                                    'allow': 'yes' if _allow(item, index) else 'no'})
             found.append(redirfilter)
         for item in params.get('pcis') or []:
             hostdev = E('hostdev', {'mode': 'subsystem', 'type': 'pci', 'managed': 'yes'})

@@ -296,57 +296,67 @@ def domains_using(conn, name):
 
 def release_reservations(conn, reservations, check_mode):
     """Delete the DHCP hosts ``reservations`` name (each "NETWORK MAC", as a machine's record
-    keeps them); a network or a host gone already is no change. Returns those released."""
+    keeps them); a network or a host gone already, or removed meanwhile by another run, is no
+    change. Returns those released."""
     released = []
     for item in reservations:
         name, mac = item.split(' ', 1)
-        net = find(conn, name)
-        if net is None:
-            continue
-        hosts = [h for h in xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE)).findall('ip/dhcp/host')
-                 if h.get('mac', '').lower() == mac.lower()]
-        if hosts:
-            released.append(item)
-        if check_mode:
-            continue
-        flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
-        if net.isActive():
-            flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
-        for host in hosts:
-            try:
-                net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1,
-                           _host_xml(host), flags)
-            except libvirt.libvirtError as error:  # removed meanwhile: released all the same
-                if error.get_error_code() not in (libvirt.VIR_ERR_NO_NETWORK, libvirt.VIR_ERR_OPERATION_INVALID):
-                    raise
+        try:
+            if _release(conn, name, mac, check_mode):
+                released.append(item)
+        except libvirt.libvirtError:
+            if find(conn, name) is not None:
+                raise
     return released
+
+
+def _release(conn, name, mac, check_mode):
+    net = find(conn, name)
+    if net is None:
+        return False
+    hosts = [h for h in xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE)).findall('ip/dhcp/host')
+             if h.get('mac', '').lower() == mac.lower()]
+    if check_mode or not hosts:
+        return bool(hosts)
+    flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
+    if net.isActive():
+        flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
+    for host in hosts:
+        net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1,
+                   _host_xml(host), flags)
+    return True
 
 
 def remove_unused(conn, names, check_mode, leaving=()):
     """Remove each network of ``names`` that no defined domain uses, ``leaving`` (domains being
-    removed) aside; one in use stays, one gone already is no change. Returns those removed."""
+    removed) aside; one in use stays, one gone already (or removed meanwhile by another run) is
+    no change. Returns those removed."""
     removed = []
     for name in names:
         net = find(conn, name)
         if net is None or [user for user in domains_using(conn, name) if user not in leaving]:
             continue
+        if not check_mode:
+            _destroy_and_undefine(conn, name, net)
         removed.append(name)
-        if check_mode:
-            continue
-        _destroy_and_undefine(conn, name, net)
     return removed
 
 
 def _destroy_and_undefine(conn, name, net):
     """Stop and undefine a network; one another run stopped or removed meanwhile (libvirt then
     says so in several ways, down to a config file gone) is removed all the same."""
-    try:
-        if net.isActive():
-            net.destroy()
-        net.undefine()
-    except libvirt.libvirtError:
-        if find(conn, name) is not None:
-            raise
+    for attempt in range(3):
+        try:
+            if net.isActive():
+                net.destroy()
+            net.undefine()
+            return
+        except libvirt.libvirtError:
+            net = find(conn, name)
+            if net is None:
+                return
+            if attempt == 2:
+                raise
 
 
 def _without_hosts(tree):

@@ -78,8 +78,9 @@ class PoolManager(object):
         self.params = params
         self.check_mode = check_mode
         self.name = validate.name(params['name'])
-        self.path = params['path'] or default_path(params.get('qemu_use_session'))
-        validate.absolute_path(self.path, 'path')
+        self.path = params['path']
+        if self.path:
+            validate.absolute_path(self.path, 'path')
         self.changed = False
         self.created = None
 
@@ -100,7 +101,10 @@ class PoolManager(object):
                                       before_state, after_state))
 
     def _present(self, pool, current, active):
-        desired = desired_xml(self.name, self.params['type'], self.path)
+        # no path given: an existing pool stays where it is, a new one goes to libvirt's default place
+        path = self.path or (current.findtext('target/path') if current is not None else None) \
+            or default_path(self.params.get('qemu_use_session'))
+        desired = desired_xml(self.name, self.params['type'], path)
         if current is not None and current.get('type') != self.params['type']:
             raise validate.ValidationError('type', self.params['type'],
                                            'the type of existing pool %s (%s): a pool cannot change type'

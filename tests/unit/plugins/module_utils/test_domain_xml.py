@@ -280,3 +280,14 @@ def test_a_vnc_password_longer_than_vnc_takes_is_refused_without_showing_it():
         spec(graphics_passwd='longer-than-8')
     assert error.value.option == 'graphics_passwd' and 'longer-than-8' not in str(error.value)
     spec(graphics_passwd='longer-than-8', graphics_type='spice')
+
+
+@pytest.mark.parametrize('allow, expected', [('no', 'no'), ('false', 'no'), ('yes', 'yes'), (True, 'yes'), (None, 'yes')])
+def test_redirect_filters_read_allow_as_a_vagrantfile_writes_it(allow, expected):
+    item = dict(vendor='0x1234') if allow is None else dict(vendor='0x1234', allow=allow)
+    assert built(redirfilters=[item]).find('devices/redirfilter/usbdev').get('allow') == expected
+
+
+def test_a_redirect_filter_allow_that_is_no_boolean_is_refused():
+    with pytest.raises(ValidationError, match=r'redirfilters\[0\].allow'):
+        built(redirfilters=[dict(allow='maybe')])

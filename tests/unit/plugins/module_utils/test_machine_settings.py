@@ -181,3 +181,14 @@ def test_role_argument_specs_are_current():
     proc = subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'argument_specs.py'), '--check'], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_tunnels_are_closed_only_where_records_say_they_may_run(tmp_path):
+    local = settings(vagrantless_state_dir=str(tmp_path))
+    assert local['tunnels_open'] is False
+    records = tmp_path / 'tunnels' / local['name']
+    records.mkdir(parents=True)
+    (records / '8080.json').write_text('{}')
+    again = settings(vagrantless_state_dir=str(tmp_path))
+    assert again['tunnels_open'] is True and again['digest'] == local['digest']  # up's fast path unaffected
+    assert settings(vagrantless_state_dir=str(tmp_path / 'other'), libvirt_host='hv1')['tunnels_open'] is True

@@ -92,3 +92,11 @@ def test_type_cannot_change(conn):
 def test_session_default_path():
     assert pool_utils.default_path(True).endswith('/.local/share/libvirt/images')
     assert pool_utils.default_path(False) == '/var/lib/libvirt/images'
+
+
+def test_an_existing_pool_named_without_a_path_stays_where_it_is(conn):
+    run(conn, path='/tmp/vlt-unit-elsewhere')
+    named = run(conn, path=None)
+    assert not named['changed'] and named['pool']['path'] == '/tmp/vlt-unit-elsewhere'
+    fresh = run(conn, name='vlt-unit-new', path=None, check_mode=True)
+    assert '<path>/var/lib/libvirt/images</path>' in fresh['diff'][0]['after']
