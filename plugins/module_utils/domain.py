@@ -247,12 +247,14 @@ class DomainManager(object):
                     if error.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
                         raise
         record = self.result['removed_metadata']
+        gone = []  # networks removed: their reservations go with them, no update needed
+        if self.params.get('remove_networks'):
+            gone = self.result['removed_networks'] = networks.remove_unused(
+                conn, record.get('networks', []), self.check_mode, leaving=[domain.name()])
         if self.params.get('remove_reservations'):
             self.result['released_reservations'] = networks.release_reservations(
-                conn, record.get('reservations', []), self.check_mode)
-        if self.params.get('remove_networks'):
-            self.result['removed_networks'] = networks.remove_unused(
-                conn, record.get('networks', []), self.check_mode, leaving=[domain.name()])
+                conn, [item for item in record.get('reservations', []) if item.split(' ', 1)[0] not in gone],
+                self.check_mode)
 
     @staticmethod
     def _remove(domain):

@@ -479,7 +479,8 @@ options:
   remove_reservations:
     description:
       - With O(state=absent), release the DHCP reservations the metadata's C(reservations) lists
-        (each C(NETWORK MAC)) - a network or reservation gone already is no change.
+        (each C(NETWORK MAC)) - a network or reservation gone already is no change, and a reservation on a
+        network O(remove_networks) removes goes with it.
     type: bool
     default: false
   remove_networks:
@@ -571,7 +572,8 @@ removed_volumes:
   elements: str
   sample: [/var/lib/libvirt/images/lab_web.img]
 released_reservations:
-  description: The DHCP reservations released with O(remove_reservations), each C(NETWORK MAC).
+  description: The DHCP reservations released with O(remove_reservations), each C(NETWORK MAC) (those on a
+    removed network are not listed; they went with it).
   returned: with state absent, remove_reservations and an existing domain
   type: list
   elements: str
