@@ -7,7 +7,9 @@ Runs inside the lab's network namespace (`make e2e`)."""
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 
 import libvirt
 import pytest
@@ -178,14 +180,17 @@ def nothing_left_from_an_earlier_run():
 
 
 @pytest.fixture(scope='session')
-def lab(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp('project'))
+def lab():
+    # Not under pytest's 0700 temp dir: QEMU (its own user) must read a 9p folder's source.
+    path = tempfile.mkdtemp(prefix='vlt-e2e-', dir='/var/tmp')
+    os.chmod(path, 0o755)
     with open(os.path.join(path, 'hello.txt'), 'w') as handle:
         handle.write('hello from the project\n')
     lab = Lab(path)
     yield lab
     lab.play('destroy')  # whatever a failed test left
     lab.remove_box(LAB + '/packaged')
+    shutil.rmtree(path, ignore_errors=True)
 
 
 COUNTS = dict(fault=[0, 0], concurrency=[0, 0])  # marker -> [tried, passed]

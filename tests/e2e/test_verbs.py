@@ -6,11 +6,17 @@ Each test builds on the lab the previous ones left."""
 import os
 import socket
 
+# Beside what every machine has (a private network, the project rsync'd to /vagrant, a shell
+# provisioner): m1 a forwarded port and a 9p folder (m1 is never saved: QEMU cannot migrate a
+# mounted 9p export), m2 an address on a network without DHCP, m3 its own key and a hostname.
 MACHINES = {
     'm1': {'vm_networks': [{'private_network': {'ip': '10.50.0.11'}},
-                           {'forwarded_port': {'guest': 22, 'host': 2201}}]},
-    'm2': {'vm_networks': [{'private_network': {'ip': '10.50.0.12'}}]},
-    'm3': {'vm_networks': [{'private_network': {'ip': '10.50.0.13'}}]},
+                           {'forwarded_port': {'guest': 22, 'host': 2201}}],
+           'vm_synced_folders': [{'dest': '/srv/project', 'type': '9p'}]},
+    'm2': {'vm_networks': [{'private_network': {'ip': '10.50.0.12'}},
+                           {'private_network': {'ip': '10.58.0.12', 'dhcp_enabled': False}}]},
+    'm3': {'vm_networks': [{'private_network': {'ip': '10.50.0.13'}}],
+           'ssh_insert_key': True, 'vm_hostname': 'web-3.lab'},
 }
 PROVISION = [{'type': 'shell', 'inline': 'date +%s%N >> /root/provisioned'}]
 
@@ -46,6 +52,26 @@ def test_the_synced_folder_is_in_the_guest(lab):
 
 def test_the_provisioner_ran_once(lab):
     assert len(lab.ssh('m2', 'cat /root/provisioned').split()) == 1
+
+
+def test_a_9p_folder_is_mounted_and_live(lab):
+    assert lab.ssh('m1', 'cat /srv/project/hello.txt') == 'hello from the project\n'
+    with open(os.path.join(lab.path, 'late.txt'), 'w') as handle:
+        handle.write('written on the host after up\n')
+    assert lab.ssh('m1', 'cat /srv/project/late.txt') == 'written on the host after up\n'
+
+
+def test_an_address_on_a_network_without_dhcp_is_set_in_the_guest(lab):
+    assert ' 10.58.0.12/24 ' in lab.ssh('m2', 'ip -o addr show')
+
+
+def test_the_inserted_key_replaced_the_box_key_and_the_hostname_is_set(lab):
+    assert lab.ssh('m3', 'hostname') == 'web-3.lab\n'
+    assert '127.0.1.1 web-3.lab web-3' in lab.ssh('m3', 'cat /etc/hosts')
+    with open(os.environ['LAB_KEY'] + '.pub') as handle:
+        box_key = handle.read().split()[1]
+    assert box_key not in lab.ssh('m3', 'cat /root/.ssh/authorized_keys')
+    assert 'machines/vlt-e2e_m3/private_key' in open(lab.ssh_config).read()  # ssh-config offers the new key
 
 
 def test_machines_reach_each_other_on_the_private_network(lab):
@@ -90,6 +116,7 @@ def test_halt_then_up(lab):
     lab.ok('up', '--limit', 'm2')
     assert lab.domain('m2').isActive()
     lab.ssh('m2', 'ping -c 1 -W 5 10.50.0.11')
+    assert ' 10.58.0.12/24 ' in lab.ssh('m2', 'ip -o addr show')  # set again after the boot
 
 
 def test_suspend_and_resume_by_pausing(lab):
