@@ -10,37 +10,17 @@ __metaclass__ = type
 
 import os
 import shutil
-import tempfile
 
-from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import files
 
 ARGUMENT_SPEC = dict(
     path=dict(type='path', required=True),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     marks=dict(type='dict', default={}),
 )
-
-
-def _read(path):
-    try:
-        with open(path, 'rb') as handle:
-            return to_text(handle.read())
-    except (IOError, OSError):
-        return None
-
-
-def _write(path, content):
-    """Atomically: a reader sees the old mark or the new one, never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.' + os.path.basename(path))
-    try:
-        with os.fdopen(handle, 'wb') as out:
-            out.write(to_bytes(content))
-        os.chmod(temporary, 0o600)
-        os.rename(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 class ActionModule(ActionBase):
@@ -68,11 +48,11 @@ class ActionModule(ActionBase):
             result.update(changed=changed, path=path)
             return result
         stale = dict((name, to_text(content)) for name, content in args['marks'].items()
-                     if _read(os.path.join(path, name)) != to_text(content))
+                     if files.read(os.path.join(path, name)) != to_text(content))
         changed = not os.path.isdir(path) or bool(stale)
         if changed and not self._task.check_mode:
-            os.makedirs(path, mode=0o700, exist_ok=True)
+            files.make_private_dir(path)
             for name, content in stale.items():
-                _write(os.path.join(path, name), content)
+                files.write_private(os.path.join(path, name), content)
         result.update(changed=changed, path=path, written=sorted(stale))
         return result

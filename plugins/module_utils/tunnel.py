@@ -24,7 +24,7 @@ import stat
 import subprocess
 import time
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import files, validate
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -289,38 +289,12 @@ def _overlaps(listening, wanted):
 
 # ---------------------------------------------------------------- files
 
-def _write_private(path, text):
-    """Write ``text`` to ``path`` atomically, mode 0600."""
-    temporary = '%s.%d.tmp' % (path, os.getpid())
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(descriptor, text.encode('utf-8'))
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    os.replace(temporary, path)
-
-
-def _make_private_dir(path):
-    if not os.path.isdir(path):
-        os.makedirs(path, 0o700)
-        os.chmod(path, 0o700)
-
-
 def _remove(path):
     try:
         os.unlink(path)
     except OSError as error:
         if error.errno != errno.ENOENT:
             raise
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def _reap(pid):
@@ -474,7 +448,7 @@ class TunnelManager(object):
             yield
             return
         if not self.check_mode:
-            _make_private_dir(self.state_dir)
+            files.make_private_dir(self.state_dir)
         descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
@@ -499,7 +473,7 @@ class TunnelManager(object):
         for host in found:
             base = os.path.join(machine_dir, str(host))
             spec = None
-            text = _read(base + '.json')
+            text = files.read(base + '.json')
             if text:
                 try:
                     spec = json.loads(text)
@@ -507,7 +481,7 @@ class TunnelManager(object):
                     spec = None
             if not isinstance(spec, dict) or spec.get('host') != host or not isinstance(spec.get('argv'), list):
                 spec = None
-            pid_text = (_read(base + '.pid') or '').strip()
+            pid_text = (files.read(base + '.pid') or '').strip()
             pid = int(pid_text) if pid_text.isdigit() else None
             running = bool(spec and alive(pid, spec['argv']))
             records[host] = dict(host=host, spec=spec, pid=pid, running=running, path=base)
@@ -649,9 +623,9 @@ class TunnelManager(object):
         """Run one tunnel's ssh, detached; return its pid once it listens on the host port.
         If ssh exits or does not listen within the timeout, nothing is left behind and the
         error carries what ssh wrote."""
-        _make_private_dir(self.machine_dir)
+        files.make_private_dir(self.machine_dir)
         base = os.path.join(self.machine_dir, str(spec['host']))
-        _write_private(base + '.json', json.dumps(spec, indent=2, sort_keys=True) + '\n')
+        files.write_private(base + '.json', json.dumps(spec, indent=2, sort_keys=True) + '\n')
         log = os.open(base + '.log', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             process = subprocess.Popen(spec['argv'], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -662,7 +636,7 @@ class TunnelManager(object):
         finally:
             os.close(log)
         _CHILDREN[process.pid] = process
-        _write_private(base + '.pid', '%d\n' % process.pid)
+        files.write_private(base + '.pid', '%d\n' % process.pid)
         deadline = time.monotonic() + self.timeout
         delay = 0.02
         while True:
@@ -691,5 +665,5 @@ class TunnelManager(object):
 
     @staticmethod
     def _log_tail(path):
-        text = (_read(path) or '').strip()
+        text = (files.read(path) or '').strip()
         return text[-LOG_TAIL:]
