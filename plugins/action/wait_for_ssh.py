@@ -30,9 +30,6 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         unused, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        if self._task.check_mode:
-            result.update(skipped=True, msg='not waited for in check mode')
-            return result
         started = time.monotonic()
         deadline = started + args['timeout']
         attempts = 0

@@ -16,7 +16,7 @@ description:
     succeeds, as C(vagrant up) waits for SSH after the boot.
   - Unlike M(ansible.builtin.wait_for_connection) it needs no Python in the guest and sends no module,
     so a freshly booted guest answers sooner; the verb roles run it before their guest work.
-  - Runs on the controller. Skipped in check mode.
+  - Runs on the controller, the same in check mode (it only reads).
 options:
   timeout:
     description: Seconds to wait before failing with the last error seen (for example a refused key).
@@ -28,8 +28,8 @@ options:
     default: 0.5
 attributes:
   check_mode:
-    support: none
-    description: Skipped in check mode.
+    support: full
+    description: Runs the same in check mode; it changes nothing.
   diff_mode:
     support: none
     description: Nothing to show.
