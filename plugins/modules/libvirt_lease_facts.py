@@ -189,9 +189,9 @@ def main():
         mutually_exclusive=[('domain', 'macs')],
         supports_check_mode=True,
     )
-    if module.params['wait_timeout'] < 0:
-        module.fail_json(msg='wait_timeout=%d is not valid: 0 or more seconds' % module.params['wait_timeout'])
     with failing_cleanly(module, 'addresses of %s' % (module.params['domain'] or module.params['macs'])):
+        if module.params['wait_timeout'] < 0:
+            raise validate.ValidationError('wait_timeout', module.params['wait_timeout'], '0 or more seconds')
         conn = connect(module)
         interfaces, domain, console = wanted_interfaces(module, conn)
         if not interfaces:

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The bad inputs: each case is a module call that must fail before anything changes, with
+"""The bad inputs (here, and one file cases_<family>.py per family of untrusted input, each
+with a ``cases()``): each case is a module call that must fail before anything changes, with
 a message that names the option, the value and what is allowed (``expect``: the pieces
 that message must hold, compared without case)."""
 
@@ -8,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
+import importlib
 import os
 
 from harness import BOX_STORE, ROOT, WORK  # pylint: disable=import-error
@@ -247,6 +250,8 @@ def all_cases():
         Case('tunnel_machine_name', 'forwarded_port', dict(tunnel, machine='vlt-rel a&b'), 'machine', 'vlt-rel a&b',
              NAME_HINT),
     ])
+    for family in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'cases_*.py'))):
+        cases += importlib.import_module(os.path.basename(family)[:-3]).cases()
     return cases
 
 
