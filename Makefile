@@ -42,8 +42,10 @@ lab-down:  ## stop the lab's libvirtd and remove its namespace
 
 smoke: lab  ## boot the tiny box with plain virsh and run a command over SSH
 	mkdir -p $(RESULTS)
-	$(LAB) locked $(LAB) smoke
-	echo '<testsuite name="lab"><testcase name="tiny box boots and answers SSH"/></testsuite>' > $(RESULTS)/smoke.xml
+	if $(LAB) locked $(LAB) smoke; then r='<testcase name="tiny box boots and answers SSH"/>'; \
+	else r='<testcase name="tiny box boots and answers SSH"><failure/></testcase>'; fi; \
+	echo "<testsuite name=\"lab\">$$r</testsuite>" > $(RESULTS)/smoke.xml; \
+	case "$$r" in *failure*) exit 1;; esac
 
 units: venv  ## unit tests (libvirt's test:///default driver, no lab needed)
 	mkdir -p $(RESULTS)
@@ -57,8 +59,10 @@ units: venv  ## unit tests (libvirt's test:///default driver, no lab needed)
 
 sanity: .build  ## ansible-test sanity, no ignore file
 	rm -rf $(BUILD)/tests/output
-	cd $(BUILD) && $(BIN)/ansible-test sanity --local --python 3.11 --color no --junit
-	mkdir -p $(RESULTS) && cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/ 2>/dev/null || true
+	mkdir -p $(RESULTS)
+	# the report is kept whatever the outcome: a failed layer is counted, never dropped
+	cd $(BUILD) && $(BIN)/ansible-test sanity --local --python 3.11 --color no --junit; rc=$$?; \
+	    cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/ 2>/dev/null; exit $$rc
 
 lint: venv  ## ansible-lint (production profile) on the roles, playbooks, examples and Molecule scenarios
 	mkdir -p $(RESULTS)
@@ -70,8 +74,9 @@ lint: venv  ## ansible-lint (production profile) on the roles, playbooks, exampl
 integration: .build lab  ## ansible-test integration targets against the lab's libvirtd
 	eval "$$($(LAB) env)" && tests/integration/write-config $(BUILD)/tests/integration/integration_config.yml
 	rm -rf $(BUILD)/tests/output
-	cd $(BUILD) && $(LAB) locked $(LAB) exec $(BIN)/ansible-test integration --local --python 3.11 --color no $(TARGETS)
-	mkdir -p $(RESULTS)/integration && cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/integration/
+	mkdir -p $(RESULTS)/integration
+	cd $(BUILD) && $(LAB) locked $(LAB) exec $(BIN)/ansible-test integration --local --python 3.11 --color no $(TARGETS); \
+	    rc=$$?; cp $(BUILD)/tests/output/junit/*.xml $(RESULTS)/integration/ 2>/dev/null; exit $$rc
 
 e2e: venv lab  ## the Vagrant verbs end to end on real VMs in the lab (TESTS=-k name for some)
 	mkdir -p $(RESULTS)
@@ -103,7 +108,7 @@ demo-down:  ## destroy the example lab
 	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/ansible-playbook -i $(DEMO)/lab.yml playbooks/destroy.yml
 
 summary:
-	@$(BIN)/python tests/summary.py units=$(RESULTS)/units.xml \
+	@$(BIN)/python tests/summary.py --checks-only integration units=$(RESULTS)/units.xml \
 	    "sanity=$(RESULTS)/ansible-test-sanity-*.xml" lint=$(RESULTS)/lint.xml ee=$(RESULTS)/ee.xml \
 	    smoke=$(RESULTS)/smoke.xml "integration=$(RESULTS)/integration/*.xml" e2e=$(RESULTS)/e2e.xml \
 	    reliability=$(RESULTS)/reliability.xml molecule=$(RESULTS)/molecule.xml

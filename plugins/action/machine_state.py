@@ -20,7 +20,10 @@ ARGUMENT_SPEC = dict(
     path=dict(type='path', required=True),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     marks=dict(type='dict', default={}),
+    lock=dict(type='str', choices=['acquired', 'released']),
+    lock_timeout=dict(type='int', default=900),
 )
+LOCK = 'lock'
 
 
 class ActionModule(ActionBase):
@@ -38,6 +41,8 @@ class ActionModule(ActionBase):
             if not name or os.sep in name or name.startswith('.'):
                 result.update(failed=True, msg='marks: %r is not a plain file name' % name)
                 return result
+        if args['lock']:
+            return self._lock(result, path, args)
         if args['state'] == 'absent':
             changed = os.path.lexists(path)
             if changed and not self._task.check_mode:
@@ -55,4 +60,28 @@ class ActionModule(ActionBase):
             for name, content in stale.items():
                 files.write_private(os.path.join(path, name), content)
         result.update(changed=changed, path=path, written=sorted(stale))
+        return result
+
+    def _lock(self, result, path, args):
+        """One verb at a time on a machine: the lock belongs to this ansible-playbook run (the
+        process the task workers are forked from), so a run that dies leaves a lock the next
+        run takes over. Nothing is locked in check mode, which changes nothing."""
+        owner = files.process_identity(os.getppid())
+        lock = os.path.join(path, LOCK)
+        if self._task.check_mode:
+            result.update(changed=False, path=path, waited=0)
+            return result
+        if args['lock'] == 'released':
+            # bookkeeping of this run, not a change to the machine
+            result.update(changed=False, released=files.release_lock(lock, owner), path=path)
+            return result
+        files.make_private_dir(path)
+        try:
+            waited = files.acquire_lock(lock, owner, args['lock_timeout'])
+        except TimeoutError as error:
+            result.update(failed=True, path=path,
+                          msg='machine %s is busy: its lock %s is %s (another verb runs on it)' % (
+                              os.path.basename(path), lock, error))
+            return result
+        result.update(changed=False, path=path, waited=round(waited, 2))
         return result

@@ -17,7 +17,30 @@ from ansible.plugins.action import ActionBase
 ARGUMENT_SPEC = dict(
     timeout=dict(type='int', default=300),
     sleep=dict(type='float', default=0.5),
+    follow=dict(type='dict', options=dict(
+        domain=dict(type='str', required=True),
+        management_network=dict(type='str'),
+        every=dict(type='float', default=3),
+        connection=dict(type='dict', default={}, no_log=True),
+    )),
 )
+
+
+def current_address(follow):
+    """The domain's management address as libvirt reports it now (None when it has none)."""
+    # imported here: only a task that follows an address needs libvirt on the controller
+    from ansible_collections.vagrantless.libvirt.plugins.module_utils import (  # pylint: disable=import-outside-toplevel
+        connection, leases, xmltree)
+    conn = connection.open_connection(follow['connection'])
+    try:
+        domain = leases.find_domain(conn, follow['domain'])
+        if domain is None:
+            return None
+        interfaces = [i for i in leases.domain_interfaces(xmltree.parse(domain.XMLDesc(0))) if i['mac']]
+        records = leases.AddressBook(conn).lookup(interfaces, domain)
+        return leases.management_ip(records, interfaces, follow.get('management_network'))
+    finally:
+        conn.close()
 
 
 class ActionModule(ActionBase):
@@ -32,6 +55,9 @@ class ActionModule(ActionBase):
         unused, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         started = time.monotonic()
         deadline = started + args['timeout']
+        follow = args.get('follow')
+        ip = self._play_context.remote_addr
+        looked = started
         attempts = 0
         while True:
             attempts += 1
@@ -47,9 +73,28 @@ class ActionModule(ActionBase):
                               msg='timed out after %d s waiting for SSH: %s' % (args['timeout'], error))
                 return result
             time.sleep(args['sleep'])
+            if follow and time.monotonic() - looked >= follow['every']:
+                looked = time.monotonic()
+                ip = self._follow(follow, ip)
             try:
                 self._connection.reset()  # a fresh connection (and SSH control master) for the next try
             except AnsibleConnectionFailure:
                 pass
-        result.update(changed=False, attempts=attempts, elapsed=round(time.monotonic() - started, 2))
+        result.update(changed=False, attempts=attempts, elapsed=round(time.monotonic() - started, 2), ip=ip)
         return result
+
+    def _follow(self, follow, ip):
+        """Move the connection to the domain's address when libvirt now reports another."""
+        try:
+            now = current_address(follow)
+        except Exception as error:  # pylint: disable=broad-except
+            # reading the address is a help, not a condition: keep waiting at the old one
+            self._display.vvv('wait_for_ssh: cannot read the address of %s: %s' % (follow['domain'], error))
+            return ip
+        if now and now != ip:
+            self._display.display('wait_for_ssh: %s answers DHCP at %s, no longer %s: waiting there'
+                                  % (follow['domain'], now, ip))
+            self._play_context.remote_addr = now
+            self._connection.set_option('host', now)
+            return now
+        return ip

@@ -77,19 +77,29 @@ def restart_view(tree):
         return tuple(node.get(name) for name in names) if node is not None else None
     devices = tree.find('devices')
     return (
-        tree.findtext('memory'), tree.findtext('vcpu'),
-        attrs(tree.find('cpu'), 'mode'), attrs(tree.find('cpu/topology'), 'sockets', 'cores', 'threads'),
-        tuple(child.tag for child in tree.find('features') if isinstance(child.tag, str))
-        if tree.find('features') is not None else (),
-        tuple(boot.get('dev') for boot in tree.findall('os/boot')),
-        tree.findtext('os/kernel'), tree.findtext('os/initrd'), tree.findtext('os/cmdline'),
-        tuple(sorted((attrs(d.find('target'), 'dev', 'bus'), attrs(d.find('source'), 'file'),
-                      attrs(d.find('driver'), 'type', 'cache')) for d in devices.findall('disk'))),
-        tuple(sorted((attrs(i.find('mac'), 'address'), _source_name(i.find('source')),
-                      attrs(i.find('model'), 'type')) for i in devices.findall('interface'))),
-        tuple(attrs(g, 'type', 'listen', 'keymap', 'passwd', 'autoport') for g in devices.findall('graphics')),
-        tuple(attrs(v.find('model'), 'type', 'vram') for v in devices.findall('video')),
+        ('memory', tree.findtext('memory')), ('cpus', tree.findtext('vcpu')),
+        ('cpu mode', attrs(tree.find('cpu'), 'mode')),
+        ('cpu topology', attrs(tree.find('cpu/topology'), 'sockets', 'cores', 'threads')),
+        ('features', tuple(child.tag for child in tree.find('features') if isinstance(child.tag, str))
+         if tree.find('features') is not None else ()),
+        ('boot order', tuple(boot.get('dev') for boot in tree.findall('os/boot'))),
+        ('kernel', tree.findtext('os/kernel')), ('initrd', tree.findtext('os/initrd')),
+        ('kernel command line', tree.findtext('os/cmdline')),
+        ('disks', tuple(sorted((attrs(d.find('target'), 'dev', 'bus'), attrs(d.find('source'), 'file'),
+                                attrs(d.find('driver'), 'type', 'cache')) for d in devices.findall('disk')))),
+        ('interfaces', tuple(sorted((attrs(i.find('mac'), 'address'), _source_name(i.find('source')),
+                                     attrs(i.find('model'), 'type')) for i in devices.findall('interface')))),
+        ('graphics', tuple(attrs(g, 'type', 'listen', 'keymap', 'passwd', 'autoport')
+                           for g in devices.findall('graphics'))),
+        ('video', tuple(attrs(v.find('model'), 'type', 'vram') for v in devices.findall('video'))),
     )
+
+
+def pending_restart(defined, live):
+    """The names of what a running domain (``live``) only takes at its next start from its
+    definition (``defined``): [] when nothing waits."""
+    return [name for (name, wanted), (unused, running) in zip(restart_view(defined), restart_view(live))
+            if wanted != running]
 
 
 def _with_devices(tree, devices):
@@ -109,7 +119,7 @@ class DomainManager(object):
         self.spec = domain_xml.DomainSpec(params) if params['state'] != 'absent' else None
         if self.spec is None:
             domain_xml.validate.name(params['name'])
-        self.result = dict(changed=False, restart_required=False, shutdown=None)
+        self.result = dict(changed=False, restart_required=False, pending_restart=[], shutdown=None)
 
     def ensure(self, conn):
         """Converge; when another run changed the domain between our read and our write (both
@@ -119,7 +129,7 @@ class DomainManager(object):
         except libvirt.libvirtError as error:
             if self.check_mode or error.get_error_code() not in RACE_ERRORS:
                 raise
-            self.result = dict(changed=False, restart_required=False, shutdown=None)
+            self.result = dict(changed=False, restart_required=False, pending_restart=[], shutdown=None)
             return self._ensure(conn)
 
     def _ensure(self, conn):
@@ -138,20 +148,22 @@ class DomainManager(object):
             self.result['diff'] = diff_entries(xmltree.diff(current, None), 'domain ' + self.params['name'],
                                                dict(state=before_state) if domain else None, None)
             return self.result
-        files = domain_xml.disk_files(conn, self.spec.params, pools.find, volumes.find)
+        files = domain_xml.disk_files(conn, self.spec.params, pools.find, volumes.find, self.check_mode)
         domain_xml.check_networks(conn, self.spec.params, networks.find)
         desired = self.spec.desired(files, new=domain is None)
         merged, xml_changed, xml_diff = xmltree.merge_and_compare(current, desired, self.spec.rules())
         wanted_state = self.params['state'] if self.params['state'] != 'present' else (before_state or 'stopped')
         hotplug = domain_xml.hotplug_devices(current, merged, self.spec.rules()) if current is not None else []
-        lagging = before_state in ('running', 'paused') and (
-            restart_view(merged) != restart_view(_with_devices(self._live(domain), hotplug)))
+        pending = pending_restart(merged, _with_devices(self._live(domain), hotplug)) \
+            if before_state in ('running', 'paused') else []
+        lagging = bool(pending)
         restart_now = lagging and bool(self.params.get('restart')) and wanted_state == 'running'
         autostart = self.params.get('autostart')
         autostart_changed = autostart is not None and domain is not None and bool(domain.autostart()) != autostart
         self.result['changed'] = xml_changed or before_state != wanted_state or restart_now or autostart_changed \
             or (domain is None and bool(autostart))
         self.result['restart_required'] = lagging and not restart_now and wanted_state in ('running', 'paused')
+        self.result['pending_restart'] = pending if self.result['restart_required'] else []
         self.result['diff'] = diff_entries(xml_diff, 'domain ' + self.params['name'],
                                            dict(state=before_state) if domain else None, dict(state=wanted_state))
         if not self.check_mode and self.result['changed']:

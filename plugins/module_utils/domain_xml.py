@@ -526,8 +526,10 @@ def hotplug_devices(current, merged, rules):
     return added
 
 
-def disk_files(conn, params, find_pool, find_volume):
-    """The file of each disk: its path, or its volume's path in its pool (checked)."""
+def disk_files(conn, params, find_pool, find_volume, check_mode=False):
+    """The file of each disk: its path, or its volume's path in its pool (checked). In check
+    mode a volume the same run would create first (the steps before this one were predicted,
+    not done) is predicted at the path its directory pool gives it."""
     files = []
     for index, disk in enumerate(params.get('disks') or []):
         if disk.get('path'):
@@ -538,9 +540,13 @@ def disk_files(conn, params, find_pool, find_volume):
         if pool is None:
             raise ValidationError('disks[%d].pool' % index, pool_name, 'the name of a defined storage pool')
         volume = find_volume(pool, disk['volume'])
-        if volume is None:
+        if volume is not None:
+            files.append(volume.path())
+            continue
+        directory = xmltree.parse(pool.XMLDesc(0)).findtext('target/path') if check_mode else None
+        if not directory:
             raise ValidationError('disks[%d].volume' % index, disk['volume'], 'a volume of pool %s' % pool_name)
-        files.append(volume.path())
+        files.append(os.path.join(directory, disk['volume']))
     return files
 
 

@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where a machine's addresses come from, in order of preference:
 
-- ``reservation``: the network's DHCP host entry for the MAC (known before boot);
+- ``reservation``: the DHCP host entry for the MAC that the network serves (known before boot;
+  on a running network its live definition, so a reservation that reached only the persistent
+  definition is never taken for the guest's address);
 - ``lease``: libvirt's DHCP lease API;
 - ``dnsmasq``: dnsmasq's files read directly (libvirt's JSON ``*.status`` files and the
   classic ``dnsmasq.leases`` lines), for hosts where only the files are readable;
@@ -206,13 +208,26 @@ class AddressBook(object):
                 return served.prefixlen
         return None
 
+    def _served(self, name):
+        """The DHCP hosts dnsmasq serves on a running network: its live definition (a
+        reservation that reached only the persistent definition is handed to nobody); on a
+        stopped network, the persistent definition's (what it will serve)."""
+        net, tree = self.networks()[name]
+        try:
+            if net.isActive():
+                return xmltree.parse(net.XMLDesc(0)).findall('ip/dhcp/host')
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
+                raise
+            return []  # removed since it was listed
+        return tree.findall('ip/dhcp/host')
+
     def from_reservations(self, networks):
         records = []
         for name in networks:
-            entry = self.networks().get(name)
-            if entry is None:
+            if name not in self.networks():
                 continue
-            for host in entry[1].findall('ip/dhcp/host'):
+            for host in self._served(name):
                 if host.get('mac') and host.get('ip'):
                     records.append(_record(host.get('mac'), host.get('ip'), self._prefix(name, host.get('ip')),
                                            host.get('name'), name, None, 'reservation'))

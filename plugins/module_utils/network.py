@@ -324,6 +324,7 @@ def _release(conn, name, mac, check_mode):
     for host in hosts:
         net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1,
                    _host_xml(host), flags)
+    sync_live(net, [mac])
     return True
 
 
@@ -382,6 +383,62 @@ def _host_xml(node):
     return xmltree.to_xml(xmltree.element('host', dict(node.attrib)))
 
 
+def _hosts_by_mac(tree, macs=None):
+    found = {}
+    for host in tree.findall('ip/dhcp/host') if tree is not None else []:
+        mac = (host.get('mac') or '').lower()
+        if mac and (macs is None or mac in macs):
+            found[mac] = host
+    return found
+
+
+def live_lag(net, config, macs):
+    """The DHCP hosts of ``macs`` in which the running network differs from ``config`` (its
+    persistent definition): [(command, host element)] that make the live network hold what
+    the definition holds. A network started by another run between our read and our update
+    runs the definition it was started with, so a reservation can reach the definition only;
+    empty when the network is not running."""
+    if net is None or not net.isActive():
+        return []
+    macs = set(mac.lower() for mac in macs)
+    live = _hosts_by_mac(xmltree.parse(net.XMLDesc(0)), macs)
+    wanted = _hosts_by_mac(config, macs)
+    commands = [(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, host) for mac, host in sorted(live.items())
+                if mac not in wanted]
+    for mac, host in sorted(wanted.items()):
+        if mac not in live:
+            commands.append((libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, host))
+        elif dict(live[mac].attrib) != dict(host.attrib):
+            commands.append((libvirt.VIR_NETWORK_UPDATE_COMMAND_MODIFY, host))
+    return commands
+
+
+def sync_live(net, macs, tries=5):
+    """Bring the running network's DHCP hosts of ``macs`` to its persistent definition's, read
+    back after each round until they agree (another run may start or restart the network
+    meanwhile). Returns whether anything was applied."""
+    applied = False
+    for unused in range(tries):
+        config = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE))
+        commands = live_lag(net, config, macs)
+        if not commands:
+            return applied
+        for command, host in commands:
+            try:
+                net.update(command, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, _host_xml(host),
+                           libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE)
+                applied = True
+            except libvirt.libvirtError as error:
+                # stopped meanwhile (nothing live to fix), or changed by another run: read again
+                if error.get_error_code() not in (libvirt.VIR_ERR_OPERATION_INVALID,
+                                                  libvirt.VIR_ERR_OPERATION_FAILED):
+                    raise
+    if live_lag(net, xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE)), macs):
+        raise LibvirtOperationError('network %s: its running DHCP reservations for %s still differ from its '
+                                    'definition after %d tries' % (net.name(), ', '.join(sorted(macs)), tries))
+    return applied
+
+
 def describe(net):
     if net is None:
         return {}
@@ -404,6 +461,7 @@ class NetworkManager(object):
         if self.spec is not None and not params.get('name') and self.spec.network is None:
             raise ValidationError('name', None, 'a network name, or an address/ip to find the network by')
         self.conn = None
+        self._macs = []
         self.result = dict(changed=False, restart_required=False, reused=False)
 
     def ensure(self, conn):
@@ -498,11 +556,16 @@ class NetworkManager(object):
                            autostart=autostart)
         hosts_only = current is not None and not xmltree.differs(_without_hosts(current), _without_hosts(merged))
         running = net is not None and bool(net.isActive())
+        macs = [host['mac'] for host in self.spec.hosts]
+        stale = [host.get("mac") for unused, host in live_lag(net, current, macs)] if running and macs else []
+        if stale:  # the running network lacks reservations its definition holds (or will hold)
+            before_state['live reservations behind the definition'] = ', '.join(stale)
         lagging = running and (needs_restart(xmltree.parse(net.XMLDesc(0)), current)
                                or (xml_changed and not hosts_only))
         restart_now = lagging and after_state['active'] and bool(self.params.get('restart'))
         self.result['changed'] = xml_changed or before_state != after_state or restart_now
         self.result['diff'] = diff_entries(xml_diff, 'network ' + name, before_state, after_state)
+        self._macs = macs
         self.result['restart_required'] = lagging and after_state['active'] and not restart_now
 
         if not self.check_mode and self.result['changed']:
@@ -575,6 +638,8 @@ class NetworkManager(object):
                 net.destroy()
             if bool(net.autostart()) != after_state['autostart']:
                 net.setAutostart(1 if after_state['autostart'] else 0)
+            if self._macs and net.isActive():
+                sync_live(net, self._macs)
         except libvirt.libvirtError:
             if created:
                 self._undo(net)

@@ -298,7 +298,8 @@ class VolumeManager(object):
             fmt, capacity = image_info(self.params['upload'])
             desired = volume_xml(self.name, capacity, fmt)
         elif self.image is not None:
-            desired = volume_xml(self.name, len(self.image['data']), 'raw')
+            # an ISO image: libvirt reports format iso for it once it has looked at the file
+            desired = volume_xml(self.name, len(self.image['data']), 'iso')
         else:
             desired = volume_xml(self.name, self.capacity, fmt)
         if self.check_mode:
@@ -344,7 +345,7 @@ class VolumeManager(object):
             self.result['changed'] = True
             if not self.check_mode:
                 volume.delete(0)
-                volume, sent = publish_upload(conn, pool, self.name, 'raw', len(self.image['data']), None,
+                volume, sent = publish_upload(conn, pool, self.name, 'iso', len(self.image['data']), None,
                                               self.image['data'])
                 self.result['bytes_sent'] = sent
             after = merge_capacity(before, len(self.image['data']))

@@ -549,6 +549,15 @@ restart_required:
   returned: always
   type: bool
   sample: false
+pending_restart:
+  description:
+    - What the running domain takes only at its next start, when RV(restart_required) is true
+      (C(memory), C(cpus), C(cpu mode), C(cpu topology), C(features), C(boot order), C(kernel),
+      C(initrd), C(kernel command line), C(disks), C(interfaces), C(graphics), C(video)); else empty.
+  returned: always
+  type: list
+  elements: str
+  sample: [memory, cpus]
 shutdown:
   description: How the domain stopped, C(graceful) or C(forced), when this run stopped it.
   returned: always

@@ -31,6 +31,18 @@ options:
     description: Files to keep in the directory, each a plain file name and its content (written with mode C(0600)).
     type: dict
     default: {}
+  lock:
+    description:
+      - C(acquired) takes the machine's lock (the file C(lock) in O(path)) for this C(ansible-playbook)
+        run, waiting while another live run holds it, as Vagrant lets one action at a time run on a
+        machine; a lock whose run is gone (killed) is taken over. C(released) gives it back.
+      - With O(lock), only the lock is handled (O(state) and O(marks) are not). Check mode takes no lock.
+    type: str
+    choices: [acquired, released]
+  lock_timeout:
+    description: Seconds to wait for another run's lock before failing with the holder's process id.
+    type: int
+    default: 900
 attributes:
   check_mode:
     support: full
@@ -53,6 +65,11 @@ EXAMPLES = r'''
     marks:
       up: "{{ up_domain.domain.uuid }} {{ up_domain.domain.id }} {{ vagrantless_machine.digest }}"
 
+- name: One verb at a time on the machine
+  vagrantless.libvirt.machine_state:
+    path: "{{ vagrantless_machine.state_dir }}"
+    lock: acquired
+
 - name: Forget the machine
   vagrantless.libvirt.machine_state:
     path: "{{ vagrantless_machine.state_dir }}"
@@ -65,6 +82,16 @@ path:
   returned: always
   type: str
   sample: /home/me/project/.vagrantless/machines/demo_web
+released:
+  description: Whether this run's lock was given back (the lock is bookkeeping, never reported as a change).
+  returned: with lock=released
+  type: bool
+  sample: true
+waited:
+  description: Seconds waited for another run's lock.
+  returned: with lock=acquired
+  type: float
+  sample: 0.0
 written:
   description: The marks written (or that would be, in check mode).
   returned: with state present

@@ -26,6 +26,31 @@ options:
     description: Seconds between two tries.
     type: float
     default: 0.5
+  follow:
+    description:
+      - Follow the machine's address while waiting - a guest may get another address by DHCP than the
+        one first read (a reservation that reached only the network's persistent definition). Every
+        O(follow.every) seconds without an answer, the domain's management address is read again from
+        libvirt on the controller, and the connection moves to it when it changed.
+      - Only for a hypervisor the controller reaches by a libvirt URI of its own (a local one or
+        C(qemu+ssh://)); the verb roles set it then.
+    type: dict
+    suboptions:
+      domain:
+        description: The domain's name.
+        type: str
+        required: true
+      management_network:
+        description: The network whose address is the one to reach the machine at.
+        type: str
+      every:
+        description: Seconds without an answer between two reads of the address.
+        type: float
+        default: 3
+      connection:
+        description: The libvirt connection options of the modules (O(vagrantless.libvirt.libvirt_domain#module:uri), ...).
+        type: dict
+        default: {}
 attributes:
   check_mode:
     support: full
@@ -58,4 +83,9 @@ elapsed:
   returned: always
   type: float
   sample: 4.21
+ip:
+  description: The address the machine answered at (the connection's, or the one followed to).
+  returned: always
+  type: str
+  sample: 192.168.121.17
 '''

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import libvirt
@@ -16,8 +17,12 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, '.collections'))
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.machine import derived_mac  # noqa: E402
+
 URI = os.environ.get('LAB_URI', 'qemu:///system')
 LAB = 'vlt-e2e'
+MAX_INTERFACES = 8  # more than any machine of these tests has
 RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
@@ -50,6 +55,7 @@ class Lab(object):
         self.name = name
         self.inventory = os.path.join(path, 'lab.yml')
         self.ssh_config = os.path.join(path, 'ssh_config')
+        self.machines = set()
         self._conn = libvirt.open(URI)
 
     @property
@@ -62,6 +68,7 @@ class Lab(object):
         return self._conn
 
     def write(self, machines, **lab_vars):
+        self.machines.update(machines)
         variables = dict(
             vagrantless_lab=self.name, vagrantless_state_dir=os.path.join(self.path, '.vagrantless'),
             libvirt_uri=URI, libvirt_driver='qemu', libvirt_memory=256, libvirt_cpus=1,
@@ -126,21 +133,33 @@ class Lab(object):
         pool.refresh(0)
         return [v.name() for v in pool.listAllVolumes(0) if v.name().startswith(prefix)]
 
+    def macs(self):
+        """Every MAC a machine of this lab may have had (`up` derives them from the domain's name
+        and the interface's index): what its reservations are found by."""
+        return set(derived_mac('%s_%s/%d' % (self.name, machine, index))
+                   for machine in self.machines for index in range(MAX_INTERFACES))
+
     def leftovers(self):
-        """Every libvirt object or process of this lab still there."""
+        """Every libvirt object or process of this lab still there: domains, volumes (a half
+        upload's `.part` too; complete box images stay, as `vagrant destroy` keeps boxes), the
+        lab's networks, `vagrant-libvirt` when no other lab uses it, any network's reservation of
+        one of the lab's MACs, tunnels."""
         found = ['domain ' + d.name() for d in self.conn.listAllDomains(0) if d.name().startswith(self.name)]
         for pool in self.conn.listAllStoragePools(0):
             if pool.isActive():
                 pool.refresh(0)
                 found += ['volume ' + v.name() for v in pool.listAllVolumes(0)
-                          if v.name().startswith(self.name) and '_vagrant_box_image_' not in v.name()]
+                          if v.name().startswith(self.name) and ('_vagrant_box_image_' not in v.name()
+                                                                 or v.name().endswith('.part'))]
         others = [d.name() for d in self.conn.listAllDomains(0)  # other labs may keep vagrant-libvirt
                   if not d.name().startswith(self.name) and "network='vagrant-libvirt'" in d.XMLDesc(0)]
+        macs = self.macs()
         for net in self.conn.listAllNetworks(0):
             if net.name().startswith(self.name) or (net.name() == 'vagrant-libvirt' and not others):
                 found.append('network ' + net.name())
-            found += ['reservation %s on %s' % (mac, net.name()) for mac in re.findall(
-                r"<host mac='([^']+)' name='(?:m\d)'", net.XMLDesc(0))]
+            for flags in (0, libvirt.VIR_NETWORK_XML_INACTIVE):  # live and persistent
+                found += ['reservation %s on %s (%s)' % (mac, net.name(), 'live' if flags == 0 else 'persistent')
+                          for mac in re.findall(r"<host mac='([^']+)'", net.XMLDesc(flags)) if mac.lower() in macs]
         tunnels = subprocess.run(['pgrep', '-af', 'ssh .*-L'], stdout=subprocess.PIPE, universal_newlines=True,
                                  check=False).stdout
         found += ['tunnel ' + line for line in tunnels.splitlines() if self.path in line or ':2201:' in line]
@@ -148,7 +167,11 @@ class Lab(object):
 
 
 PREFIXES = ('vlt-e2e', 'vlt-flt', 'vlt-cc')  # every lab name these tests use
-HOSTS = re.compile(r"<host mac='[^']+' name='(?:m\d|f1|c1)'[^>]*/>")
+# every (lab, machine) these tests make: their MACs find what a killed run left on shared networks
+KNOWN = [(LAB, m) for m in ('m1', 'm2', 'm3', 'm4')] + [('vlt-flt', 'f1'), ('vlt-cca', 'c1'), ('vlt-ccb', 'c1')]
+KNOWN_MACS = set(derived_mac('%s_%s/%d' % (lab, machine, index)) for lab, machine in KNOWN
+                 for index in range(MAX_INTERFACES))
+HOSTS = re.compile(r"<host mac='([^']+)'[^>]*/>")
 
 
 @pytest.fixture(scope='session', autouse=True)
@@ -172,10 +195,15 @@ def nothing_left_from_an_earlier_run():
             if net.isActive():
                 net.destroy()
             net.undefine()
-        elif net.isActive():
-            for host in HOSTS.findall(net.XMLDesc(0)):
-                net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1,
-                           host, libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE | libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG)
+        else:
+            for flags, xml_flags in ((libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG, libvirt.VIR_NETWORK_XML_INACTIVE),
+                                     (libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE, 0)):
+                if flags == libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE and not net.isActive():
+                    continue
+                for match in HOSTS.finditer(net.XMLDesc(xml_flags)):
+                    if match.group(1).lower() in KNOWN_MACS:
+                        net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE,
+                                   libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, match.group(0), flags)
     conn.close()
 
 

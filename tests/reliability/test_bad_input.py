@@ -10,12 +10,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 
 import pytest
 
 import cases  # pylint: disable=import-error
 import harness  # pylint: disable=import-error
+from verdicts import refusal_problem  # pylint: disable=import-error
 
 CASES = cases.all_cases()
 LANES = 3
@@ -64,34 +64,6 @@ def refused():
         if not culprits:
             unexplained.append(line)
     return results, blamed, unexplained
-
-
-# How Ansible's own argument-spec validation (of the spec we declare) words a refusal: it names
-# the option and runs before any of our code. Anything else must be our fail_json.
-ARGSPEC_REFUSAL = re.compile(
-    r"(value of \S+ must be one of: |argument '[^']+' is of type |Unsupported parameters for |"
-    r"missing required arguments: |parameters are mutually exclusive: |one of the following is required: |"
-    r"parameters are required together: |\S+ is \S+ but all of the following are missing: |"
-    r"Elements value for option '[^']+' is of type |elements of \S+ must be one of: )")
-# How ansible-core reports a module that raised: older versions and 2.19 (and later)
-CRASH = re.compile(r'MODULE FAILURE|Task failed: Module failed|Traceback \(most recent call last\)')
-
-
-def refusal_problem(result):
-    """Why ``result`` is not a clean refusal ('' when it is): a clean refusal is a failure that
-    changed nothing and is either our own ``fail_json`` for bad input (it carries ``option``, the
-    option it names) or ansible-core's validation of our argument spec - never a crash, whatever
-    words a crash comes in."""
-    message = str(result.get('msg') or '')
-    if not result.get('failed'):
-        return 'accepted (changed=%s)' % result.get('changed')
-    if CRASH.search(message) or CRASH.search(str(result.get('module_stderr') or '')):
-        return 'a crash: %s' % (result.get('module_stderr') or message)[-600:]
-    if result.get('changed'):
-        return 'failed, but reports changed'
-    if not result.get('option') and not ARGSPEC_REFUSAL.match(message):
-        return 'not a refusal of ours (no option named): %s' % message[:300]
-    return ''
 
 
 def _verdict(case, result, blamed, unexplained):

@@ -3,8 +3,9 @@
 """Idempotence and check mode, module by module, scenario by scenario, against the lab's real
 libvirtd. Each cell runs the module three times: in check mode, for real, and for real again;
 the lab is snapshotted after each. A cell is ok when check mode reports the same ``changed``
-as the real run and changed nothing, the real run did what the scenario says, and the second
-real run reports ``changed=false`` and changed nothing.
+as the real run and changed nothing, the real run did what the scenario says, the definition
+check mode predicted is the one libvirt holds after the real run (read back by the second run),
+and the second real run reports ``changed=false`` and changed nothing.
 
 All cells run in ONE ansible-playbook: a lane per resource kind (pool, volume, network, box,
 domain), the lanes side by side. The domain lane boots one small domain (128 MiB) with a
@@ -20,6 +21,7 @@ import re
 import pytest
 
 import harness  # pylint: disable=import-error
+from verdicts import prediction_problem  # pylint: disable=import-error
 
 DOM = 'vlt-rel-mx-dom'
 DOM_MAC = '52:54:00:91:00:21'
@@ -271,6 +273,9 @@ def _judge(cell, ran):
     wrong = cell.verify(after_real, real)
     if wrong:
         return 'the real run did not do it: %s' % wrong
+    wrong = prediction_problem(check, again)
+    if wrong:
+        return 'check mode predicted another definition than libvirt holds after the real run: %s' % wrong
     if again.get('changed'):
         return 'the second real run reported changed=true'
     touched = harness.differences(after_real, after_again)[0]

@@ -132,8 +132,11 @@ def test_restart_view_ignores_runtime_details():
     live.find('devices/interface/source').set('bridge', 'virbr0')
     live.find('devices/graphics').set('port', '5901')
     assert domain.restart_view(live) == domain.restart_view(config)
+    assert domain.pending_restart(config, live) == []
     live.find('memory').text = '1'
+    live.find('vcpu').text = '7'
     assert domain.restart_view(live) != domain.restart_view(config)
+    assert domain.pending_restart(config, live) == ['memory', 'cpus']
 
 
 def test_hypervisor_features_memory_backing_and_numa():

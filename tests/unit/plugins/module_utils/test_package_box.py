@@ -196,9 +196,20 @@ def test_force_replaces_the_box(conn, out_dir, tmp_path):
     assert packages.read_box_metadata(str(box))['virtual_size'] == 1
 
 
-def test_compress(conn, out_dir):
+def _compressed_clusters(box, into):
+    unpack(box, into)
+    checked = subprocess.run([QEMU_IMG, 'check', '--output=json', str(into / 'box.img')], check=True,
+                             stdout=subprocess.PIPE).stdout
+    return json.loads(checked).get('compressed-clusters', 0)
+
+
+def test_compress(conn, out_dir, tmp_path):
     result = run(conn, out_dir / 'small.box', compress=True)
     assert result['changed'] is True and result['box']['virtual_size'] == 2
+    # the image inside is made of compressed clusters (and without compress, of none)
+    assert _compressed_clusters(out_dir / 'small.box', tmp_path / 'small') > 0
+    run(conn, out_dir / 'plain.box')
+    assert _compressed_clusters(out_dir / 'plain.box', tmp_path / 'plain') == 0
 
 
 def test_a_running_domain_is_refused(conn, out_dir):
