@@ -148,8 +148,11 @@ class DomainManager(object):
             self.result['diff'] = diff_entries(xmltree.diff(current, None), 'domain ' + self.params['name'],
                                                dict(state=before_state) if domain else None, None)
             return self.result
-        files = domain_xml.disk_files(conn, self.spec.params, pools.find, volumes.find, self.check_mode)
-        domain_xml.check_networks(conn, self.spec.params, networks.find)
+        assumed = []  # in check mode: what an earlier step of the same run makes (predicted only)
+        files = domain_xml.disk_files(conn, self.spec.params, pools.find, volumes.find, self.check_mode, assumed)
+        domain_xml.check_networks(conn, self.spec.params, networks.find, self.check_mode, assumed)
+        if assumed:
+            self.result['assumed'] = assumed
         desired = self.spec.desired(files, new=domain is None)
         merged, xml_changed, xml_diff = xmltree.merge_and_compare(current, desired, self.spec.rules())
         wanted_state = self.params['state'] if self.params['state'] != 'present' else (before_state or 'stopped')

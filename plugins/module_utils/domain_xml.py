@@ -526,10 +526,10 @@ def hotplug_devices(current, merged, rules):
     return added
 
 
-def disk_files(conn, params, find_pool, find_volume, check_mode=False):
+def disk_files(conn, params, find_pool, find_volume, check_mode=False, assumed=None):
     """The file of each disk: its path, or its volume's path in its pool (checked). In check
-    mode a volume the same run would create first (the steps before this one were predicted,
-    not done) is predicted at the path its directory pool gives it."""
+    mode a volume missing from its directory pool is predicted at the path that pool gives it
+    (the step of the same run that makes it was only predicted too), and noted in ``assumed``."""
     files = []
     for index, disk in enumerate(params.get('disks') or []):
         if disk.get('path'):
@@ -547,18 +547,24 @@ def disk_files(conn, params, find_pool, find_volume, check_mode=False):
         if not directory:
             raise ValidationError('disks[%d].volume' % index, disk['volume'], 'a volume of pool %s' % pool_name)
         files.append(os.path.join(directory, disk['volume']))
+        if assumed is not None:
+            assumed.append('volume %s of pool %s' % (disk['volume'], pool_name))
     return files
 
 
-def check_networks(conn, params, find_network):
+def check_networks(conn, params, find_network, check_mode=False, assumed=None):
     """Refuse an interface on a libvirt network that is not defined: libvirt would define
-    the domain and fail only when it starts."""
+    the domain and fail only when it starts. In check mode the network may be one the same
+    run makes first: it is noted in ``assumed`` instead."""
     names = None
     for index, iface in enumerate(params.get('interfaces') or []):
         if (iface.get('type') or 'network') != 'network':
             continue
         name = iface.get('network') or 'default'
         if find_network(conn, name) is None:
+            if check_mode and assumed is not None:
+                assumed.append('network %s' % name)
+                continue
             if names is None:
                 names = sorted(net.name() for net in conn.listAllNetworks(0))
             raise ValidationError('interfaces[%d].network' % index, name, 'the name of a defined network (%s)'

@@ -549,6 +549,15 @@ restart_required:
   returned: always
   type: bool
   sample: false
+assumed:
+  description:
+    - In check mode, the volumes and networks the options name that do not exist yet and were
+      predicted as made by an earlier step of the same run (as the O(disks) volumes and the networks
+      of the C(up) role are). A real run refuses a disk or an interface whose volume or network is missing.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: [volume lab_web-vdb.qcow2 of pool default, network lab-10.59.0.0-24]
 pending_restart:
   description:
     - What the running domain takes only at its next start, when RV(restart_required) is true

@@ -47,6 +47,14 @@ class Run(object):
             ' '.join(self.args), self.rc, '\n'.join(failures), self.out[-3000:])
 
 
+def network_xml(net, flags):
+    """A network's XML; libvirt's test driver (the checkers' own unit tests) has one definition only."""
+    try:
+        return net.XMLDesc(flags)
+    except libvirt.libvirtError:
+        return net.XMLDesc(0)
+
+
 class Lab(object):
     """A project directory with its inventory, and the verbs as playbook runs."""
 
@@ -79,16 +87,34 @@ class Lab(object):
         with open(self.inventory, 'w') as handle:
             yaml.safe_dump(dict(machines=dict(vars=variables, hosts=machines)), handle)
 
-    def play(self, verb, *args):
-        proc = self.start(verb, *args)
+    def recorded(self, verb, *args):
+        """A verb run, and every task's result by task name (the reliability suite's recorder):
+        (Run, {task name: [results]})."""
+        record = os.path.join(self.path, '.record-%s.jsonl' % verb)
+        if os.path.exists(record):
+            os.unlink(record)
+        run = self.play(verb, *args, extra_env=dict(
+            ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, 'tests', 'reliability', 'callback_plugins'),
+            ANSIBLE_CALLBACKS_ENABLED='reliability_recorder', VLT_REL_RECORD=record))
+        if run.rc != 0:
+            pytest.fail(repr(run), pytrace=False)
+        results = {}
+        with open(record) as handle:
+            for line in handle:
+                entry = json.loads(line)
+                results.setdefault(entry['key'], []).append(entry['result'])
+        return run, results
+
+    def play(self, verb, *args, **kwargs):
+        proc = self.start(verb, *args, **kwargs)
         out = proc.communicate(timeout=900)[0]
         return Run(proc.args[3:], subprocess.CompletedProcess(proc.args, proc.returncode, out))
 
-    def start(self, verb, *args):
+    def start(self, verb, *args, **kwargs):
         """ansible-playbook in its own process group (so a test can kill it mid-run)."""
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
                    ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_FORCE_COLOR='0',
-                   ANSIBLE_NOCOLOR='1')
+                   ANSIBLE_NOCOLOR='1', **kwargs.get('extra_env', {}))
         argv = [os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', self.inventory,
                 os.path.join(ROOT, 'playbooks', verb + '.yml')] + list(args)
         return subprocess.Popen(argv, env=env, cwd=self.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -159,7 +185,7 @@ class Lab(object):
                 found.append('network ' + net.name())
             for flags in (0, libvirt.VIR_NETWORK_XML_INACTIVE):  # live and persistent
                 found += ['reservation %s on %s (%s)' % (mac, net.name(), 'live' if flags == 0 else 'persistent')
-                          for mac in re.findall(r"<host mac='([^']+)'", net.XMLDesc(flags)) if mac.lower() in macs]
+                          for mac in re.findall(r"<host mac='([^']+)'", network_xml(net, flags)) if mac.lower() in macs]
         tunnels = subprocess.run(['pgrep', '-af', 'ssh .*-L'], stdout=subprocess.PIPE, universal_newlines=True,
                                  check=False).stdout
         found += ['tunnel ' + line for line in tunnels.splitlines() if self.path in line or ':2201:' in line]

@@ -5,6 +5,10 @@ Each test builds on the lab the previous ones left."""
 
 import os
 import socket
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'reliability'))
+from verdicts import prediction_problem  # noqa: E402 pylint: disable=import-error,wrong-import-position
 
 # Beside what every machine has (a private network, the project rsync'd to /vagrant, a shell
 # provisioner): m1 a forwarded port and a 9p folder (m1 is never saved: QEMU cannot migrate a
@@ -95,16 +99,57 @@ def test_status_and_ssh_config_list_every_machine(lab):
     assert all('Host %s\n' % machine in text for machine in MACHINES)
 
 
-def test_a_memory_change_is_shown_by_check_diff_and_applied_by_reload(lab):
-    write(lab, m1={'libvirt_memory': 320})
-    predicted = lab.ok('up', '--check', '--diff', '--limit', 'm1')
-    assert predicted.recap['m1']['changed'] >= 1, predicted
-    assert "<memory unit='KiB'>327680</memory>" in predicted.out or '327680' in predicted.out, predicted
-    assert lab.domain('m1').info()[1] == 256 * 1024  # check mode changed nothing
+def _changed(results):
+    """The tasks of a recorded run that reported a change (one entry per task and loop item)."""
+    found = []
+    for key, entries in results.items():
+        for entry in entries:
+            items = entry.get('results') or [entry]
+            found += ['%s [%d]' % (key, index) for index, item in enumerate(items) if item.get('changed')]
+    return sorted(found)
+
+
+def _items(results, key):
+    entry = results[key][-1]
+    return entry.get('results') or [entry]
+
+
+def test_check_predicts_a_change_of_disks_networks_memory_ports_and_folders(lab):
+    """On the running m1: a new disk, a new private network, more memory, a forwarded port and a
+    synced folder at once. `up --check --diff` must predict the real run (no failure on the disk
+    volume the same run makes; the same tasks changed; every definition it shows is the one
+    libvirt holds afterwards), and both runs say what waits for a restart; reload applies it."""
+    os.makedirs(os.path.join(lab.path, 'sub'), exist_ok=True)
+    with open(os.path.join(lab.path, 'sub', 'note.txt'), 'w') as handle:
+        handle.write('a folder added later\n')
+    m1 = MACHINES['m1']
+    write(lab, m1={'libvirt_memory': 320, 'libvirt_storage': [{'size': '64M'}],
+                   'vm_networks': m1['vm_networks'] + [{'private_network': {'ip': '10.59.0.11'}},
+                                                       {'forwarded_port': {'guest': 22, 'host': 2204}}],
+                   'vm_synced_folders': m1['vm_synced_folders'] + [{'src': 'sub', 'dest': '/srv/sub'}]})
+    check, predicted = lab.recorded('up', '--check', '--diff', '--limit', 'm1')
+    assert lab.domain('m1').info()[1] == 256 * 1024 and len(lab.domain('m1').XMLDesc(0).split('<disk ')) == 2
+    real, done = lab.recorded('up', '--diff', '--limit', 'm1')
+    assert _changed(predicted) == _changed(done), (_changed(predicted), _changed(done))
+    unused, held = lab.recorded('up', '--check', '--diff', '--limit', 'm1')  # libvirt read back
+    for key in sorted(set(done) & set(held)):
+        for index, (guess, now) in enumerate(zip(_items(predicted, key), _items(held, key))):
+            if guess.get('changed') and guess.get('diff'):
+                assert not prediction_problem(guess, now), '%s [%d]: %s' % (key, index, prediction_problem(guess, now))
+    live = lab.domain('m1').XMLDesc(0)
+    assert "dev='vdb'" in live and 'vlt-e2e-10.59.0.0-24' in live  # attached to the running machine
+    assert lab.domain('m1').info()[1] == 256 * 1024  # memory waits for a restart, and up says so:
+    for run in (check, real):
+        assert 'memory take effect at its next start' in run.out and 'reload' in run.out, run
+    assert 'memory take effect at its next start' in lab.ok('up', '--limit', 'm1').out
     lab.ok('reload', '--limit', 'm1')
     domain = lab.domain('m1')
     assert domain.isActive() and domain.info()[1] == 320 * 1024
     assert lab.ssh('m1', 'cat /vagrant/hello.txt') == 'hello from the project\n'
+    assert lab.ssh('m1', 'cat /srv/sub/note.txt') == 'a folder added later\n'
+    assert ' 10.59.0.11/24 ' in lab.ssh('m1', 'ip -o addr show')
+    with socket.create_connection(('127.0.0.1', 2204), timeout=5) as conn:
+        assert conn.recv(64).startswith(b'SSH-')
     assert lab.ok('up', '--limit', 'm1').changed == 0
 
 

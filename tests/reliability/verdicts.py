@@ -37,8 +37,6 @@ def refusal_problem(result):
     return ''
 
 
-
-
 # -- check mode predicts exactly -------------------------------------------------------------
 def definitions(result):
     """{label: (before, after)} of the definitions in a module result's ``diff`` (a dict or a
