@@ -69,7 +69,7 @@ def refused():
 # How Ansible's own argument-spec validation (of the spec we declare) words a refusal: it names
 # the option and runs before any of our code. Anything else must be our fail_json.
 ARGSPEC_REFUSAL = re.compile(
-    r"(value of \S+ must be one of: |argument '[^']+' is of type |Unsupported parameters for |"
+    r"(value of \S+ must be one (or more )?of: |argument '[^']+' is of type |Unsupported parameters for |"
     r"missing required arguments: |parameters are mutually exclusive: |one of the following is required: |"
     r"parameters are required together: |\S+ is \S+ but all of the following are missing: |"
     r"Elements value for option '[^']+' is of type |elements of \S+ must be one of: |"
