@@ -124,8 +124,10 @@ def machine_options():
         else:
             raise SystemExit('no description for %s: add it to tests/argument_specs.py' % name)
         if spec.get('options'):
+            documented = (domain_docs.get(short) or {}).get('suboptions') or {}
             entry['options'] = dict((key, dict(type=sub['type'], required=sub.get('required', False),
-                                               description=[key.capitalize() + '.']))
+                                               description=_description(documented[key]['description'])
+                                               if key in documented else [key.capitalize() + '.']))
                                     for key, sub in spec['options'].items())
         options[name] = entry
     return options

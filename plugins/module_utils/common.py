@@ -10,7 +10,8 @@ __metaclass__ = type
 
 import contextlib
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC, libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 
@@ -70,3 +71,9 @@ def diff_entries(xml_diff, label, before_state, after_state):
         entries.append(dict(before=state_text(before_state), after=state_text(after_state),
                             before_header='%s (state)' % label, after_header='%s (state)' % label))
     return entries
+
+
+def check_xml_options(params, multiline=(), skip=()):
+    """A module's options (but the connection's, which never reach XML) hold only what XML and
+    libvirt can hold; see validate.xml_safe."""
+    validate.xml_safe(params, multiline=multiline, skip=set(skip) | set(CONNECTION_ARGUMENT_SPEC))

@@ -11,10 +11,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import metadata, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import check_xml_options
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 E = xmltree.element
@@ -30,6 +32,20 @@ NIC_MODELS = ('virtio', 'virtio-transitional', 'virtio-non-transitional', 'e1000
               'ne2k_pci', 'pcnet', 'i82551', 'i82557b', 'i82559er', 'vmxnet3', 'usb-net', 'spapr-vlan', 'lan9118',
               'smc91c111')
 DOMAIN_TYPES = {'kvm': 'kvm', 'qemu': 'qemu'}
+# the children of libvirt's <memoryBacking>
+MEMORY_BACKING = ('hugepages', 'nosharepages', 'locked', 'source', 'access', 'allocation', 'discard')
+CPU_FEATURE_POLICIES = ('force', 'require', 'optional', 'disable', 'forbid')
+INPUT_TYPES = ('mouse', 'tablet', 'keyboard')
+INPUT_BUSES = ('ps2', 'usb', 'virtio')
+WATCHDOG_MODELS = ('i6300esb', 'ib700', 'diag288', 'itco')
+WATCHDOG_ACTIONS = ('reset', 'shutdown', 'poweroff', 'pause', 'none', 'dump', 'inject-nmi')
+# a PCI address part (domain, bus, slot, function): hexadecimal with 0x, or decimal
+PCI_NUMBER = re.compile(r'\A(0[xX][0-9A-Fa-f]{1,4}|[0-9]{1,5})\Z')
+# a USB class, vendor or product id in hexadecimal (0x optional), -1 for any
+USB_ID = re.compile(r'\A(-1|(0[xX])?[0-9A-Fa-f]{1,4})\Z')
+USB_VERSION = re.compile(r'\A(-1|[0-9]{1,2}(\.[0-9]{1,2})?)\Z')
+ENV_NAME = re.compile(r'\A[A-Za-z_][A-Za-z0-9_]*\Z')
+SCALARS = (str, int, float, bool)
 
 # vagrant-libvirt's defaults, applied when a domain is created; on an existing domain
 # only the options given are merged, so `state: stopped` alone changes no definition.
@@ -87,17 +103,124 @@ def _allow(item, index):
         raise ValidationError('redirfilters[%d].allow' % index, item.get('allow'), 'true or false')
 
 
-def _usb_id(value):
-    """A USB vendor/product id as libvirt writes it back: 0x and four upper-case digits."""
-    return None if value is None else '0x%04X' % int(str(value), 16)
-
-
-def _usb_version(value):
-    """A USB version as libvirt writes it back (2.0 -> 2.00)."""
-    if value is None:
+def _usb_id(value, option, digits=4):
+    """A USB class, vendor or product id as libvirt writes it back: 0x and upper-case digits;
+    a number (YAML reads 0x08e6 as one) is taken as is, -1 (any) is left out as libvirt does."""
+    if value is None or value == -1 or value == '-1':
         return None
-    major, _dot, minor = str(value).partition('.')
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 16 ** digits:
+        number = value
+    elif isinstance(value, str) and USB_ID.fullmatch(value) and int(value, 16) < 16 ** digits:
+        number = int(value, 16)
+    else:
+        raise ValidationError(option, value, 'a hexadecimal id of at most %d digits such as 0x%s, or -1 for any'
+                              % (digits, '08e6'[-digits:]))
+    return '0x%0*X' % (digits, number)
+
+
+def _usb_version(value, option):
+    """A USB version as libvirt writes it back (2.0 -> 2.00); -1 (any) is left out."""
+    if value is None or value == -1 or value == '-1':
+        return None
+    text = str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ''
+    if not USB_VERSION.fullmatch(text):
+        raise ValidationError(option, value, 'a USB version such as 2.0 or 1.10, or -1 for any')
+    major, _dot, minor = text.partition('.')
     return '%d.%02d' % (int(major), int(minor or 0))
+
+
+def _items(params, option):
+    """The mappings of a list-of-mappings option, each refused naming it when it is no mapping."""
+    items = params.get(option) or []
+    if not isinstance(items, list):
+        raise ValidationError(option, items, 'a list of mappings')
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValidationError('%s[%d]' % (option, index), item, 'a mapping')
+    return items
+
+
+def _required(item, key, option):
+    if item.get(key) in (None, ''):
+        raise ValidationError('%s.%s' % (option, key), None, 'a value: %s is required' % key)
+    return item[key]
+
+
+def _attributes(config, option):
+    """A mapping of XML attribute names to scalar values (a memory backing element's ``config``)."""
+    if not isinstance(config, dict):
+        raise ValidationError(option, config, 'a mapping of attribute names to values')
+    for key, value in config.items():
+        validate.xml_name(key, '%s.%s' % (option, key))
+        if not isinstance(value, SCALARS):
+            raise ValidationError('%s.%s' % (option, key), value, 'a string, number or boolean')
+    return config
+
+
+def check_device_options(params):
+    """What the nested options of the builders below must hold (the argument spec gives their keys
+    and types; this checks their values): names that become XML tags, paths, ids and addresses,
+    each refused naming the item (``filesystems[0].source``)."""
+    for index, feature in enumerate(params.get('features') or []):
+        validate.xml_name(feature, 'features[%d]' % index)
+    for index, item in enumerate(_items(params, 'hyperv_features')):
+        validate.xml_name(_required(item, 'name', 'hyperv_features[%d]' % index), 'hyperv_features[%d].name' % index)
+    for index, item in enumerate(_items(params, 'memorybacking')):
+        option = 'memorybacking[%d]' % index
+        validate.choice(_required(item, 'name', option), option + '.name', MEMORY_BACKING)
+        _attributes(item.get('config') or {}, option + '.config')
+    for index, item in enumerate(_items(params, 'cpu_features')):
+        _required(item, 'name', 'cpu_features[%d]' % index)
+        if item.get('policy') is not None:
+            validate.choice(item['policy'], 'cpu_features[%d].policy' % index, CPU_FEATURE_POLICIES)
+    for index, item in enumerate(_items(params, 'numa_nodes')):
+        option = 'numa_nodes[%d]' % index
+        validate.text(_required(item, 'cpus', option), option + '.cpus')
+        validate.positive_int(_required(item, 'memory', option), option + '.memory')
+    for index, item in enumerate(_items(params, 'inputs')):
+        option = 'inputs[%d]' % index
+        validate.choice(_required(item, 'type', option), option + '.type', INPUT_TYPES)
+        validate.choice(_required(item, 'bus', option), option + '.bus', INPUT_BUSES)
+    for index, item in enumerate(_items(params, 'filesystems')):
+        option = 'filesystems[%d]' % index
+        validate.absolute_path(_required(item, 'source', option), option + '.source')
+        validate.text(_required(item, 'target', option), option + '.target')
+    for index, item in enumerate(_items(params, 'pcis')):
+        for key in ('domain', 'bus', 'slot', 'function'):
+            value = _required(item, key, 'pcis[%d]' % index) if key in ('bus', 'slot') else item.get(key)
+            if value is not None and not PCI_NUMBER.fullmatch(str(value)):
+                raise ValidationError('pcis[%d].%s' % (index, key), value, 'a PCI address part such as 0x03')
+    for index, item in enumerate(_items(params, 'usbs')):
+        if not (item.get('vendor') and item.get('product')) and not (item.get('bus') and item.get('device')):
+            raise ValidationError('usbs[%d]' % index, item, 'vendor and product, or bus and device')
+    for index, item in enumerate(_items(params, 'redirfilters')):
+        option = 'redirfilters[%d]' % index
+        _usb_id(item.get('class'), option + '.class', digits=2)
+        _usb_id(item.get('vendor'), option + '.vendor')
+        _usb_id(item.get('product'), option + '.product')
+        _usb_version(item.get('version'), option + '.version')
+        _allow(item, index)
+    for index, item in enumerate(_items(params, 'serials')):
+        if item.get('source') is not None:
+            validate.absolute_path(item['source'], 'serials[%d].source' % index)
+    for index, item in enumerate(_items(params, 'channels')):
+        if item.get('source_path') is not None:
+            validate.absolute_path(item['source_path'], 'channels[%d].source_path' % index)
+    _items(params, 'redirdevs')
+    for option in ('rng', 'watchdog', 'smartcard', 'usb_controller', 'qemuenv'):
+        if params.get(option) is not None and not isinstance(params[option], dict):
+            raise ValidationError(option, params[option], 'a mapping')
+    if (params.get('rng') or {}).get('device') is not None:
+        validate.absolute_path(params['rng']['device'], 'rng.device')
+    for name, value in (params.get('qemuenv') or {}).items():
+        if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
+            raise ValidationError('qemuenv.%s' % name, name, 'an environment variable name: letters, digits and "_", '
+                                  'not starting with a digit')
+        if not isinstance(value, SCALARS):
+            raise ValidationError('qemuenv.%s' % name, value, 'a string, number or boolean')
+    for option in ('serial_log', 'tpm_path'):
+        if params.get(option):
+            validate.absolute_path(params[option], option)
 
 
 def _power_of_two_kib(value):
@@ -133,6 +256,8 @@ class DomainSpec(object):
     new = True
 
     def __init__(self, params):
+        check_xml_options(params, multiline=('description',))
+        check_device_options(params)
         self.owns_disks = params.get('disks') is not None  # cdroms alone leave other disks be
         params = with_cdroms(params)
         self.given = dict((key, params[key]) for key in DEFINITION_OPTIONS if params.get(key) is not None)
@@ -413,9 +538,11 @@ class DomainSpec(object):
         if params.get('redirfilters'):
             redirfilter = E('redirfilter')
             for index, item in enumerate(params['redirfilters']):
-                xmltree.sub(redirfilter, 'usbdev', {'class': item.get('class'), 'vendor': _usb_id(item.get('vendor')),
-                                                    'product': _usb_id(item.get('product')),
-                                                    'version': _usb_version(item.get('version')),
+                option = 'redirfilters[%d]' % index
+                xmltree.sub(redirfilter, 'usbdev', {'class': _usb_id(item.get('class'), option + '.class', digits=2),
+                                                    'vendor': _usb_id(item.get('vendor'), option + '.vendor'),
+                                                    'product': _usb_id(item.get('product'), option + '.product'),
+                                                    'version': _usb_version(item.get('version'), option + '.version'),
                                                     'allow': 'yes' if _allow(item, index) else 'no'})
             found.append(redirfilter)
         for item in params.get('pcis') or []:

@@ -23,8 +23,8 @@ except ImportError:
     pycdlib = None
     PYCDLIB_IMPORT_ERROR = traceback.format_exc()
 
-FILE_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$')
-LABEL = re.compile(r'^[A-Za-z0-9_ -]{1,32}$')
+FILE_NAME = re.compile(r'\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z')
+LABEL = re.compile(r'\A[A-Za-z0-9_ -]{1,32}\Z')
 
 
 def cloud_init_files(user_data, meta_data=None, network_config=None):
@@ -43,14 +43,16 @@ def _iso9660_name(name, index):
 
 def build(files, label, option='files'):
     """ISO bytes holding ``files`` (name -> text or bytes) at the root, volume ``label``."""
-    if not LABEL.match(label or ''):
+    if not isinstance(label, str) or not LABEL.fullmatch(label):
         raise ValidationError('label', label, 'up to 32 letters, digits, spaces, "_" and "-"')
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, joliet=3, rock_ridge='1.09', vol_ident=label)
     for index, name in enumerate(sorted(files)):
-        if not FILE_NAME.match(name):
+        if not isinstance(name, str) or not FILE_NAME.fullmatch(name):
             raise ValidationError('%s.%s' % (option, name), name, 'a file name of letters, digits and ". _ -" '
                                   '(at most 64, no directories)')
+        if not isinstance(files[name], (str, bytes)):
+            raise ValidationError('%s.%s' % (option, name), files[name], 'the text of the file')
         data = encoded(files)[name]
         iso.add_fp(io.BytesIO(data), len(data), _iso9660_name(name, index), rr_name=name, joliet_path='/' + name)
     out = io.BytesIO()

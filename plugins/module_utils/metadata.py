@@ -34,7 +34,7 @@ LIST_KEYS = frozenset(['volumes', 'networks', 'reservations'])
 # Well-known keys (others are allowed): what the inventory plugin turns into host vars.
 KNOWN_KEYS = ('lab', 'machine', 'ssh_user', 'ssh_private_key_file', 'ssh_port', 'pool', 'volumes',
               'networks', 'reservations', 'hypervisor')
-KEY_PATTERN = re.compile(r'^[a-z_][a-z0-9_]{0,63}$')
+KEY_PATTERN = re.compile(r'\A[a-z_][a-z0-9_]{0,63}\Z')
 
 
 def _qualified(tag):
@@ -46,7 +46,7 @@ def encode(record, option='metadata'):
     root = xmltree.etree.Element(_qualified(ROOT), nsmap={PREFIX: NAMESPACE})
     for key in sorted(record):
         value = record[key]
-        if not KEY_PATTERN.match(str(key)):
+        if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
             raise ValidationError('%s.%s' % (option, key), value,
                                   'keys of lower-case letters, digits and "_" (at most 64)')
         if value is None:

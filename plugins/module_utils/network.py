@@ -17,7 +17,7 @@ import copy
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
-    LibvirtOperationError, diff_entries, inactive_xml, lookup)
+    LibvirtOperationError, check_xml_options, diff_entries, inactive_xml, lookup)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError, netaddr
 
@@ -98,10 +98,32 @@ def _address_in(network, value, option, usable=True):
     return address
 
 
+def check_dnsmasq_text(params):
+    """What libvirt writes into dnsmasq's configuration: a new line or a space there breaks
+    (or adds to) dnsmasq's options, and the network then fails to start."""
+    if params.get('domain_name') is not None:
+        validate.hostname(params['domain_name'], 'domain_name')
+    if params.get('dhcp_bootp_file') is not None:
+        validate.spaceless(params['dhcp_bootp_file'], 'dhcp_bootp_file')
+    if params.get('dhcp_bootp_server') is not None:
+        try:
+            server = netaddr.IPAddress(params['dhcp_bootp_server'], version=4, flags=netaddr.INET_PTON)
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            server = None
+        if server is None or str(server) != params['dhcp_bootp_server']:
+            raise ValidationError('dhcp_bootp_server', params['dhcp_bootp_server'],
+                                  'the IPv4 address of the TFTP server, such as 10.20.30.1')
+    for index, host in enumerate(params.get('dhcp_hosts') or []):
+        if isinstance(host, dict) and host.get('name') is not None:
+            validate.hostname(host['name'], 'dhcp_hosts[%d].name' % index)
+
+
 class NetworkSpec(object):
     """The options, checked and with vagrant-libvirt's defaults filled in."""
 
     def __init__(self, params):
+        check_xml_options(params)
+        check_dnsmasq_text(params)
         self.params = params
         self.name = validate.name(params['name']) if params.get('name') else None
         self.mode = params.get('forward_mode') or 'nat'
@@ -173,8 +195,6 @@ class NetworkSpec(object):
                     raise ValidationError(option + '.ip', host['ip'], 'an address not reserved for another MAC '
                                           '(%s has it)' % seen[entry['ip']])
                 seen[entry['ip']] = mac
-            if host.get('name') is not None:
-                validate.name(host['name'], option + '.name')
             self.hosts.append(entry)
 
     def _ipv6(self):

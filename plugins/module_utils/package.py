@@ -40,7 +40,7 @@ IMAGE = 'box.img'
 METADATA = 'metadata.json'
 VAGRANTFILE = 'Vagrantfile'
 INCLUDED_VAGRANTFILE = 'include/_Vagrantfile'  # where `vagrant package --vagrantfile` puts it
-DEVICE_PATTERN = re.compile(r'^[a-z][a-z0-9]{0,31}$')
+DEVICE_PATTERN = re.compile(r'\A[a-z][a-z0-9]{0,31}\Z')
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
 CHUNK = 1024 * 1024
 
@@ -141,7 +141,7 @@ class PackageManager(object):
         self.output = validate.absolute_path(params['output'], 'output')
         if self.output.endswith('/') or os.path.basename(self.output) in ('', '.'):
             raise validate.ValidationError('output', self.output, 'the path of a file, not of a directory')
-        if params.get('disk') is not None and not DEVICE_PATTERN.match(params['disk']):
+        if params.get('disk') is not None and not DEVICE_PATTERN.fullmatch(params['disk']):
             raise validate.ValidationError('disk', params['disk'], 'a disk target device such as vda or sdb')
         vagrantfile = params.get('vagrantfile')
         if vagrantfile is not None and ('\0' in vagrantfile or not vagrantfile.strip()):

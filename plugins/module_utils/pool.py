@@ -12,7 +12,7 @@ import os
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
-    LibvirtOperationError, diff_entries, inactive_xml, lookup)
+    LibvirtOperationError, check_xml_options, diff_entries, inactive_xml, lookup)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 
 SYSTEM_POOL_PATH = '/var/lib/libvirt/images'
@@ -74,6 +74,7 @@ class PoolManager(object):
     """Brings one pool to the state the options ask for."""
 
     def __init__(self, params, check_mode):
+        check_xml_options(params)
         self.conn = None
         self.params = params
         self.check_mode = check_mode

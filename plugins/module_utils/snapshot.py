@@ -10,12 +10,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 import time
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
-    LibvirtOperationError, lookup, state_text)
+    LibvirtOperationError, check_xml_options, lookup, state_text)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import find as find_domain
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import run_state
@@ -26,18 +25,13 @@ SNAPSHOT_STATE = {'running': 'running', 'paused': 'paused', 'stopped': 'shutoff'
 # The domain state (run_state's words) a revert to a snapshot in that state leaves.
 REVERTED_STATE = {'running': 'running', 'blocked': 'running', 'paused': 'paused', 'pmsuspended': 'paused'}
 DESCRIPTION_MAX = 4096
-# XML 1.0 text: no control characters but tab, line feed and carriage return.
-CONTROL_CHARACTERS = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
 
 
 def validate_description(value):
     """Free text that fits in XML."""
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > DESCRIPTION_MAX or CONTROL_CHARACTERS.search(value):
-        raise validate.ValidationError('description', value, 'text of at most %d characters without control '
-                                       'characters (tab and new line are fine)' % DESCRIPTION_MAX)
-    return value
+    return validate.text(value, 'description', multiline=True, maximum=DESCRIPTION_MAX)
 
 
 def validate_name(value):
@@ -180,6 +174,7 @@ class SnapshotManager(object):
     """Brings one domain's snapshots to what the options ask for."""
 
     def __init__(self, params, check_mode):
+        check_xml_options(params, multiline=('description',))
         self.params = params
         self.check_mode = check_mode
         self.state = validate.choice(params.get('state') or 'present', 'state', STATES)

@@ -37,9 +37,9 @@ STOP_WAIT = 5.0
 LOG_TAIL = 2000
 PROTOCOLS = ('tcp',)
 PORT_ALLOWED = 'a TCP port number from 1 to 65535'
-HOSTNAME_PATTERN = re.compile(r'^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})$')
-USER_PATTERN = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\$?$')
-RECORD_PATTERN = re.compile(r'^([0-9]{1,5})\.(json|pid|log)$')
+HOSTNAME_PATTERN = re.compile(r'\A[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})\Z')
+USER_PATTERN = re.compile(r'\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\$?\Z')
+RECORD_PATTERN = re.compile(r'\A([0-9]{1,5})\.(json|pid|log)\Z')
 # ssh(1)'s flags: those that take a value and those that do not.
 SSH_FLAGS_WITH_VALUE = 'BbcDEeFIiJLlmOoPpQRSWw'
 SSH_FLAGS_WITHOUT_VALUE = '46AaCfGgKkMNnqsTtVvXxYy'
@@ -84,14 +84,14 @@ def is_loopback(host_ip):
 
 def remote_host(value, option):
     """An IP address or a host name that is safe as one ssh argument (no leading "-")."""
-    if isinstance(value, str) and (ip_literal(value) is not None or HOSTNAME_PATTERN.match(value)):
+    if isinstance(value, str) and (ip_literal(value) is not None or HOSTNAME_PATTERN.fullmatch(value)):
         return value
     raise ValidationError(option, value, 'an IP address or a host name (letters, digits, "_ . -", '
                           'not starting with "-" or ".")')
 
 
 def ssh_user(value):
-    if value is None or (isinstance(value, str) and USER_PATTERN.match(value)):
+    if value is None or (isinstance(value, str) and USER_PATTERN.fullmatch(value)):
         return value
     raise ValidationError('ssh_user', value, 'a user name: 1 to 64 letters, digits and "_ . -", '
                           'not starting with "-" or "."')
@@ -466,7 +466,7 @@ class TunnelManager(object):
             return {}
         found = {}
         for name in names:
-            match = RECORD_PATTERN.match(name)
+            match = RECORD_PATTERN.fullmatch(name)
             if match:
                 found.setdefault(int(match.group(1)), set()).add(match.group(2))
         records = {}

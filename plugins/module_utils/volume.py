@@ -21,7 +21,7 @@ import os
 import struct
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import isoimage, validate, xmltree
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import lookup
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import check_xml_options, lookup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
 
@@ -226,6 +226,8 @@ class VolumeManager(object):
     """Brings one volume to the state the options ask for."""
 
     def __init__(self, params, check_mode):
+        # what goes into a generated ISO image, not into XML, may hold any text
+        check_xml_options(params, skip=('cloud_init', 'files', 'image'))
         self.params = params
         self.check_mode = check_mode
         self.name = validate.name(params['name'])

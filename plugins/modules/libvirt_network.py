@@ -107,10 +107,12 @@ options:
   dhcp_bootp_file:
     description:
       - The boot file DHCP hands out for PXE.
+      - Printable ASCII without spaces, commas or control characters (libvirt copies it into dnsmasq's
+        configuration).
     type: str
   dhcp_bootp_server:
     description:
-      - The server holding O(dhcp_bootp_file). Default the DHCP server itself.
+      - The IPv4 address of the server holding O(dhcp_bootp_file). Default the DHCP server itself.
     type: str
   dhcp_hosts:
     description:
@@ -133,7 +135,7 @@ options:
           - RV(network.xml) shows the address chosen.
         type: str
       name:
-        description: The host name dnsmasq gives it.
+        description: The host name dnsmasq gives it, a DNS name (letters, digits, C(-) and C(_), dot-separated).
         type: str
       state:
         description: Whether the reservation should exist.
@@ -148,6 +150,7 @@ options:
   domain_name:
     description:
       - The DNS domain of the network's DHCP/DNS server (answered locally only).
+      - A DNS name such as C(lab.example): labels of letters, digits, C(-) and C(_) separated by dots.
     type: str
   guest_ipv6:
     description:

@@ -200,7 +200,8 @@ def generated_image(params):
                 files[os.path.basename(path)] = handle.read()
     else:
         return None
-    return dict(data=isoimage.build(files, label), files=files, label=label)
+    return dict(data=isoimage.build(files, label, 'files.contents' if params['files'] else 'cloud_init'),
+                files=files, label=label)
 
 
 def main():

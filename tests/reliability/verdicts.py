@@ -12,10 +12,13 @@ import re
 # How Ansible's own argument-spec validation (of the spec we declare) words a refusal: it names
 # the option and runs before any of our code. Anything else must be our fail_json.
 ARGSPEC_REFUSAL = re.compile(
-    r"(value of \S+ must be one of: |argument '[^']+' is of type |Unsupported parameters for |"
+    r"(value of \S+ must be one (or more )?of: |argument '[^']+' is of type |Unsupported parameters for |"
     r"missing required arguments: |parameters are mutually exclusive: |one of the following is required: |"
     r"parameters are required together: |\S+ is \S+ but all of the following are missing: |"
-    r"Elements value for option '[^']+' is of type |elements of \S+ must be one of: )")
+    r"Elements value for option '[^']+' is of type |elements of \S+ must be one of: |"
+    # a list-of-mappings item that is no mapping: ansible-core's no_log scan of the suboptions
+    # refuses it first, in these words
+    r"Value '.*' in the sub parameter field '[^']+' must be |dictionary requested, could not parse JSON or key=value)")
 # How ansible-core reports a module that raised: older versions and 2.19 (and later)
 CRASH = re.compile(r'MODULE FAILURE|Task failed: Module failed|Traceback \(most recent call last\)')
 
