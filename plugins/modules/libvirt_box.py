@@ -22,7 +22,7 @@ description:
     names are checked whole before they name a file or a volume; a catalog or C(metadata.json)
     of the wrong shape is refused naming the item (such as C(versions[0].providers[1].url)).
     A remote catalog may only point at http(s) URLs.
-  - Every image is checked with C(qemu-img info) before it is stored or uploaded: its real
+  - Every image is checked with C(qemu-img info) before it is stored or uploaded. Its real
     format must be the one C(metadata.json) claims, and it must not name another file (a
     backing file or an external data file), through which a guest could read the host's files.
   - A corrupt archive, a checksum mismatch, a refused image or a failed upload fails and leaves

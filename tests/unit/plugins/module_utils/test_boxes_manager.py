@@ -100,8 +100,7 @@ def box_file(tmp_path, make_box, box_members, image, fmt='qcow2'):
     return make_box(tmp_path / 'vlt.box', box_members({'provider': 'libvirt', 'format': fmt}, {'box.img': image}))
 
 
-def test_a_failed_upload_takes_back_the_store_entry_this_run_extracted(conn, tmp_path, images, make_box,
-                                                                      box_members):
+def test_a_failed_upload_takes_back_the_store_entry_this_run_extracted(conn, tmp_path, images, make_box, box_members):
     src = box_file(tmp_path, make_box, box_members, images['qcow2'])
     # the test driver cannot upload: the upload fails after the box was extracted
     with pytest.raises(libvirt.libvirtError, match='not supported'):
