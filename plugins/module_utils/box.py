@@ -7,30 +7,50 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
 
 
-def users_of(conn, paths):
-    """Domains whose disks are one of ``paths`` or an overlay on one of them."""
-    overlays = set(paths)
+def backing_users(conn, paths):
+    """Volumes of the active pools whose backing chain reaches one of ``paths``: an overlay
+    on a box volume, an overlay on that overlay, and so on ({path: 'pool/volume'})."""
+    backing, names = {}, {}
     for pool in conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE):
         for vol in pool.listAllVolumes(0):
-            tree = xmltree.parse(vol.XMLDesc(0))
-            if tree.findtext('backingStore/path') in paths:
-                overlays.add(vol.path())
-    users = set()
+            try:
+                path, tree = vol.path(), xmltree.parse(vol.XMLDesc(0))
+            except libvirt.libvirtError:
+                continue  # removed meanwhile by someone else
+            names[path] = '%s/%s' % (pool.name(), vol.name())
+            if tree.findtext('backingStore/path'):
+                backing[path] = tree.findtext('backingStore/path')
+    users = {}
+    for path in backing:
+        seen, link = set(), path
+        while link in backing and link not in seen:  # libvirt shows one level: follow it ourselves
+            seen.add(link)
+            link = backing[link]
+            if link in paths:
+                users[path] = names[path]
+                break
+    return users
+
+
+def users_of(conn, paths):
+    """(domains, volumes) using ``paths``: domains whose disks are one of them or a volume whose
+    backing chain reaches one of them, and those volumes ('pool/volume')."""
+    overlays = backing_users(conn, set(paths))
+    in_use = set(paths) | set(overlays)
+    domains = set()
     for domain in conn.listAllDomains(0):
         tree = xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-        if any(source.get('file') in overlays for source in tree.findall('devices/disk/source')):
-            users.add(domain.name())
-    return sorted(users)
+        if any(source.get('file') in in_use for source in tree.findall('devices/disk/source')):
+            domains.add(domain.name())
+    return sorted(domains), sorted(overlays.values())
 
 
 class BoxManager(object):
@@ -39,7 +59,7 @@ class BoxManager(object):
     def __init__(self, params, check_mode, fetch):
         self.params = params
         self.check_mode = check_mode
-        self.fetch = fetch  # url -> local file path (Ansible's fetch_url behind it)
+        self.fetch = fetch  # (url, size limit or None) -> local file path (Ansible's open_url behind it)
         self.name = validate.box_name(params['name'])
         validate.name(params['pool'], 'pool')
         if params.get('version'):
@@ -52,9 +72,15 @@ class BoxManager(object):
         if params.get('checksum') and not params.get('checksum_type'):
             raise validate.ValidationError('checksum_type', None, 'one of %s with checksum'
                                            % ', '.join(boxes.CHECKSUM_TYPES))
+        validate.positive_int(params.get('timeout', boxes.DOWNLOAD_TIMEOUT), 'timeout')
         self.root = boxes.store_root(params.get('box_store'))
         self._added = False
+        self._uploaded = []
         self.result = dict(changed=False, volumes=[], box={})
+
+    def input_option(self):
+        """The option a box, its catalog or its images came through (for a refusal)."""
+        return 'catalog' if self.params.get('catalog') else 'src' if self.params.get('src') else 'name'
 
     def ensure(self, conn):
         pool = require_active(conn, self.params['pool'])
@@ -72,12 +98,23 @@ class BoxManager(object):
         if version is None:  # check mode, not in the store yet
             self.result['box'] = dict(name=self.name, version=self.params.get('version'))
             return self.result
+        try:
+            return self._upload(conn, pool, version)
+        except BaseException:
+            self._undo(version)
+            raise
+
+    def _upload(self, conn, pool, version):
         directory = boxes.box_dir(self.root, self.name, version)
         meta, disks = boxes.read_metadata(directory)
         volume_version = boxes.volume_version(version, disks)
+        found = dict((disk, volumes.find(pool, boxes.volume_name(self.name, volume_version, disk)))
+                     for disk, unused, unused_format in disks)
+        # every image about to be uploaded, before the first upload (a box added by another tool too)
+        boxes.check_images([entry for entry in disks if found[entry[0]] is None])
         for disk, image, unused in disks:
             name = boxes.volume_name(self.name, volume_version, disk)
-            existing = volumes.find(pool, name)
+            existing = found[disk]
             if existing is None:
                 self.result['changed'] = True
                 if self.check_mode:
@@ -85,11 +122,24 @@ class BoxManager(object):
                     continue
                 fmt, capacity = volumes.image_info(image)
                 existing, sent = volumes.publish_upload(conn, pool, name, fmt, capacity, image)
-                if not sent and not self._added:
+                if sent:
+                    self._uploaded.append(existing)
+                elif not self._added:
                     self.result['changed'] = False  # another run uploaded it while we waited
             self.result['volumes'].append(volumes.describe(existing))
         self.result['box'] = dict(name=self.name, version=version, path=directory, metadata=meta)
         return self.result
+
+    def _undo(self, version):
+        """After a failure: remove what this run made, the volumes it uploaded and the store
+        entry it extracted; what was there before stays."""
+        for vol in self._uploaded:
+            try:
+                vol.delete(0)
+            except libvirt.libvirtError:
+                pass  # removed meanwhile
+        if self._added:
+            boxes.remove_from_store(self.root, self.name, version)
 
     def _stored_version(self):
         return boxes.best_version(boxes.stored_versions(self.root, self.name), self.params.get('version'))
@@ -99,13 +149,13 @@ class BoxManager(object):
         params = self.params
         if params.get('catalog'):
             location = params['catalog']
-            path = location if os.path.isfile(location) else self.fetch(location)
+            local = os.path.isfile(location)
+            path = location if local else self.fetch(location, boxes.CATALOG_MAX)
+            catalog = boxes.load_json(path, 'the catalog %s is not readable JSON' % location, boxes.CATALOG_MAX)
             try:
-                with open(path) as handle:
-                    catalog = json.load(handle)
-            except (IOError, OSError, ValueError) as error:
-                raise boxes.BoxError('the catalog %s is not readable JSON: %s' % (location, error))
-            version, url, checksum, checksum_type = boxes.catalog_choice(catalog, params.get('version'))
+                version, url, checksum, checksum_type = boxes.catalog_choice(catalog, params.get('version'), local)
+            except boxes.BoxError as error:
+                raise boxes.BoxError('the catalog %s: %s' % (location, error), error.option)
             return version, url, checksum, checksum_type, location
         if params.get('src'):
             version = boxes.parse_constraint(params['version'])[0][1] if params.get('version') else '0'
@@ -119,7 +169,7 @@ class BoxManager(object):
         self.result['changed'] = True
         path = location
         if '://' in location and not location.startswith('file://'):
-            path = self.fetch(location)
+            path = self.fetch(location, None)
         elif location.startswith('file://'):
             path = location[len('file://'):]
         if not os.path.isfile(path):
@@ -127,7 +177,7 @@ class BoxManager(object):
         if checksum:
             boxes.verify_checksum(path, checksum, checksum_type or 'sha256')
         boxes.install(path, self.root, self.name, version, metadata_url)
-        self._added = True
+        self._added = True  # none was stored (under the box's lock): this run extracted it
         return version
 
     def _absent(self, conn, pool):
@@ -136,10 +186,12 @@ class BoxManager(object):
             prefix += boxes.parse_constraint(self.params['version'])[0][1] + '_'
         pool.refresh(0)
         found = [v for v in pool.listAllVolumes(0) if v.name().startswith(prefix)]
-        users = users_of(conn, set(v.path() for v in found)) if found else []
-        if users and not self.params.get('force'):
-            raise LibvirtOperationError('box %s is in use: domain(s) %s have disks on its volumes; remove them '
-                                        'first or set force=true' % (self.name, ', '.join(users)))
+        domains, overlays = users_of(conn, set(v.path() for v in found)) if found else ([], [])
+        if (domains or overlays) and not self.params.get('force'):
+            users = (['domain(s) %s have disks on its volumes' % ', '.join(domains)] if domains else []) + (
+                ['volume(s) %s have it in their backing chain' % ', '.join(overlays)] if overlays else [])
+            raise validate.ValidationError('state', 'absent', 'box %s is in use: %s; remove them first or set '
+                                           'force=true' % (self.name, '; '.join(users)))
         stored = boxes.stored_versions(self.root, self.name) if self.params.get('remove_from_store') else []
         if self.params.get('version'):
             wanted = boxes.parse_constraint(self.params['version'])[0][1]

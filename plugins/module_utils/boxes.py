@@ -12,20 +12,73 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
+import socket
 import tarfile
 import tempfile
 
+from ansible.module_utils.six.moves import http_client
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import qemuimg, validate
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 SLASH = '-VAGRANTSLASH-'
 PROVIDER = 'libvirt'
 CHECKSUM_TYPES = ('sha256', 'sha512', 'sha384', 'sha1', 'md5')
+IMAGE_FORMATS = ('qcow2', 'raw')
+DOWNLOAD_TIMEOUT = 60
+CATALOG_MAX = 16 * 1024 * 1024
+METADATA_MAX = 1024 * 1024
+CHUNK = 1024 * 1024
+
+# What a box, a catalog or the store may put into a path or a volume name: checked whole
+# (re.fullmatch) before use. A version starts with a digit, so it is never "." or "..".
+VERSION_PATTERN = re.compile(r'[0-9][0-9A-Za-z.+-]{0,63}')
+VERSION_ALLOWED = 'a version such as 1.2.3 (a digit first, then letters, digits and ". + -", up to 64 characters)'
+WORD_PATTERN = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.-]{0,63}')
+WORD_ALLOWED = 'a name of letters, digits and "_ . -" (a letter or digit first, up to 64 characters)'
+FILE_PATTERN = re.compile(r'[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}')
+FILE_ALLOWED = 'a file name in the box: letters, digits and "_ . + -", a letter or digit first, no "/"'
+HEX_PATTERN = re.compile(r'[0-9A-Fa-f]+')
+# Vagrant's architecture names for this host's machine type
+HOST_ARCHITECTURES = {'x86_64': 'amd64', 'amd64': 'amd64', 'aarch64': 'arm64', 'arm64': 'arm64',
+                      'i386': 'i386', 'i686': 'i386', 'ppc64le': 'ppc64le', 's390x': 's390x'}
 
 
 class BoxError(Exception):
-    """A box that cannot be used: the message says why."""
+    """A box that cannot be used: the message says why. ``option`` is the module option the
+    bad input came through, when it is known here (else the caller knows it)."""
+
+    def __init__(self, message, option=None):
+        super(BoxError, self).__init__(message)
+        self.option = option
+
+
+def checked(value, where, pattern, allowed):
+    """``value`` if it is a string ``pattern`` matches whole; else a BoxError naming ``where``."""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise BoxError('%s is %r: %s' % (where, value, allowed))
+    return value
+
+
+def mapping(value, where):
+    if not isinstance(value, dict):
+        raise BoxError('%s is %s, not a mapping' % (where, type(value).__name__))
+    return value
+
+
+def listing(value, where):
+    """A JSON list (missing or null: empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BoxError('%s is %s, not a list' % (where, type(value).__name__))
+    return value
 
 
 # -- names --------------------------------------------------------------------------------
@@ -44,18 +97,22 @@ def store_root(box_store=None):
 
 
 def box_dir(root, box, version):
+    """The store's directory of one box version; the name and the version are checked first,
+    so the path never leaves ``root/boxes``."""
+    validate.box_name(box)
+    checked(version, 'the version', VERSION_PATTERN, VERSION_ALLOWED)
     return os.path.join(root, 'boxes', escaped(box), version, PROVIDER)
 
 
 # -- versions -----------------------------------------------------------------------------
-_CONSTRAINT = re.compile(r'^\s*(=|!=|>=|<=|>|<|~>)?\s*([0-9][0-9A-Za-z.+-]*)\s*$')
+_CONSTRAINT = re.compile(r'\s*(=|!=|>=|<=|>|<|~>)?\s*([0-9][0-9A-Za-z.+-]{0,63})\s*')
 
 
 def parse_constraint(text, option='version'):
     """[(operator, version)] from Vagrant's ``>= 1.2, < 2`` syntax."""
     parts = []
     for piece in (text or '').split(','):
-        match = _CONSTRAINT.match(piece)
+        match = _CONSTRAINT.fullmatch(piece)
         if not match:
             raise ValidationError(option, text, 'a version such as 1.2.3 or constraints such as ">= 1.2, < 2" '
                                   '(operators = != > < >= <= ~>)')
@@ -105,36 +162,68 @@ def stored_versions(root, box):
     base = os.path.join(root, 'boxes', escaped(box))
     if not os.path.isdir(base):
         return []
-    return sorted((v for v in os.listdir(base) if os.path.isfile(os.path.join(base, v, PROVIDER, 'metadata.json'))),
-                  key=version_key)
+    return sorted((v for v in os.listdir(base) if VERSION_PATTERN.fullmatch(v)
+                   and os.path.isfile(os.path.join(base, v, PROVIDER, 'metadata.json'))), key=version_key)
+
+
+def load_json(path, what, limit=METADATA_MAX):
+    """The JSON document in file ``path`` (at most ``limit`` bytes); a BoxError starting with
+    ``what`` when it is missing, too large or not JSON."""
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise ValueError('it is larger than %d bytes' % limit)
+        return json.loads(data.decode('utf-8'))
+    except (IOError, OSError, ValueError, RecursionError) as error:
+        raise BoxError('%s: %s' % (what, error))
 
 
 def read_metadata(directory):
-    """The box's metadata.json, checked: provider libvirt, and the disks it lists.
+    """The box's metadata.json, checked: provider libvirt, and the disks it lists (v1: the
+    one ``box.img``; v2: ``disks``, each a file of the box with a name and a format).
     Returns (metadata, [(disk name, path, format)])."""
-    path = os.path.join(directory, 'metadata.json')
-    try:
-        with open(path) as handle:
-            meta = json.load(handle)
-    except (IOError, OSError, ValueError) as error:
-        raise BoxError('the box has no readable metadata.json: %s' % error)
+    meta = load_json(os.path.join(directory, 'metadata.json'), 'the box has no readable metadata.json')
     if not isinstance(meta, dict) or meta.get('provider') != PROVIDER:
         raise BoxError('the box is not for the libvirt provider (metadata.json says provider=%r)'
                        % (meta.get('provider') if isinstance(meta, dict) else meta))
-    if meta.get('disks'):
-        disks = []
-        for index, disk in enumerate(meta['disks']):
-            image = disk.get('path') if isinstance(disk, dict) else None
-            if not image or '/' in image or image.startswith('.'):
-                raise BoxError('disk %d of metadata.json has no usable path: %r' % (index, disk))
-            name = disk.get('name') or os.path.splitext(image)[0]
-            disks.append((name, os.path.join(directory, image), disk.get('format') or 'qcow2'))
+    entries = listing(meta.get('disks'), 'metadata.json disks')
+    if not entries:
+        disks = [('box', os.path.join(directory, 'box.img'),
+                  _image_format(meta.get('format', 'qcow2'), 'metadata.json format'))]
     else:
-        disks = [('box', os.path.join(directory, 'box.img'), meta.get('format') or 'qcow2')]
+        disks = []
+        for index, disk in enumerate(entries):
+            where = 'metadata.json disks[%d]' % index
+            mapping(disk, where)
+            image = checked(disk.get('path'), where + '.path', FILE_PATTERN, FILE_ALLOWED)
+            name = disk.get('name', os.path.splitext(image)[0])
+            checked(name, where + '.name', WORD_PATTERN, WORD_ALLOWED)
+            if name in [known for known, unused, unused_format in disks]:
+                raise BoxError('%s.name is %r, the name of an earlier disk: each disk needs its own' % (where, name))
+            disks.append((name, os.path.join(directory, image),
+                          _image_format(disk.get('format', 'qcow2'), where + '.format')))
     for name, image, unused in disks:
-        if not os.path.isfile(image):
-            raise BoxError('the box lists disk %s at %s, which it does not hold' % (name, os.path.basename(image)))
+        if os.path.islink(image) or not os.path.isfile(image):
+            raise BoxError('the box lists disk %s at %s, which it does not hold as a plain file'
+                           % (name, os.path.basename(image)))
     return meta, disks
+
+
+def _image_format(value, where):
+    if value not in IMAGE_FORMATS:
+        raise BoxError('%s is %r: one of %s' % (where, value, ', '.join(IMAGE_FORMATS)))
+    return value
+
+
+def check_images(disks):
+    """Refuse a disk whose real format (its header, as qemu-img reads it) is not the one the
+    metadata claims, or whose header names another file (a backing file, a data file)."""
+    for name, image, fmt in disks:
+        try:
+            qemuimg.check_self_contained(image, fmt)
+        except qemuimg.ImageError as error:
+            raise BoxError('disk %s (%s): %s' % (name, os.path.basename(image), error))
 
 
 def volume_version(version, disks):
@@ -146,13 +235,18 @@ def volume_version(version, disks):
 
 # -- archives -----------------------------------------------------------------------------
 def verify_checksum(path, checksum, checksum_type):
+    if checksum_type not in CHECKSUM_TYPES:
+        raise BoxError('checksum_type %r is not one of %s' % (checksum_type, ', '.join(CHECKSUM_TYPES)),
+                       'checksum_type')
+    if not isinstance(checksum, str):
+        raise BoxError('the checksum is %r, not a text of hex digits' % (checksum,), 'checksum')
     digest = hashlib.new(checksum_type)
     with open(path, 'rb') as handle:
         for block in iter(lambda: handle.read(1024 * 1024), b''):
             digest.update(block)
     if digest.hexdigest().lower() != checksum.strip().lower():
         raise BoxError('checksum mismatch: %s of the box is %s, expected %s'
-                       % (checksum_type, digest.hexdigest(), checksum.strip().lower()))
+                       % (checksum_type, digest.hexdigest(), checksum.strip().lower()), 'checksum')
 
 
 def check_members(archive):
@@ -180,7 +274,8 @@ def extract(archive_path, destination):
 
 def install(archive_path, root, box, version, metadata_url=None):
     """Extract an archive into the store, atomically: a temporary directory beside the
-    final one is renamed into place only when the box is complete and valid."""
+    final one is renamed into place only when the box is complete and valid (its metadata
+    and every image checked). Returns the directory."""
     final = box_dir(root, box, version)
     parent = os.path.dirname(final)
     if not os.path.isdir(parent):
@@ -188,7 +283,8 @@ def install(archive_path, root, box, version, metadata_url=None):
     work = tempfile.mkdtemp(prefix='.%s.' % PROVIDER, dir=parent)
     try:
         extract(archive_path, work)
-        read_metadata(work)
+        unused, disks = read_metadata(work)
+        check_images(disks)
         if metadata_url:
             with open(os.path.join(work, 'metadata_url'), 'w') as handle:
                 handle.write(metadata_url)
@@ -223,17 +319,106 @@ def remove_from_store(root, box, version):
     return False
 
 
+# -- downloads ----------------------------------------------------------------------------
+def download(url, directory, timeout=DOWNLOAD_TIMEOUT, limit=None, opener=open_url):
+    """Fetch ``url`` (Ansible's open_url) into a new file in ``directory``; return its path.
+    Any failure, a server that stops sending for ``timeout`` seconds included, is a BoxError
+    naming the URL, and leaves no file behind."""
+    handle, path = tempfile.mkstemp(dir=directory, prefix='.download-')
+    try:
+        with os.fdopen(handle, 'wb') as out:
+            response = opener(url, timeout=timeout)
+            size = 0
+            for block in iter(lambda: response.read(CHUNK), b''):
+                size += len(block)
+                if limit is not None and size > limit:
+                    raise BoxError('cannot download %s: it is larger than %d bytes' % (url, limit))
+                out.write(block)
+            length = (getattr(response, 'headers', None) or {}).get('Content-Length')
+            if length and length.strip().isdigit() and int(length) != size:
+                raise BoxError('cannot download %s: the connection ended after %d of its %s bytes' % (url, size, length))
+    except HTTPError as error:
+        os.unlink(path)
+        raise BoxError('cannot download %s: HTTP %s %s' % (url, error.code, error.reason))
+    except (URLError, http_client.HTTPException, OSError, ValueError) as error:
+        os.unlink(path)
+        reason = getattr(error, 'reason', None) or error
+        if isinstance(reason, socket.timeout):
+            reason = 'no data for %s seconds' % timeout
+        raise BoxError('cannot download %s: %s' % (url, reason))
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
 # -- catalogs -----------------------------------------------------------------------------
-def catalog_choice(catalog, constraint_text):
-    """(version, url, checksum, checksum_type) of the best libvirt build in a Vagrant catalog."""
+def host_architecture():
+    return HOST_ARCHITECTURES.get(platform.machine().lower())
+
+
+def _catalog_url(value, where, local):
+    """A box URL from a catalog: http(s); a file URL or an absolute path only in a catalog
+    that is itself a local file (a remote catalog never points at this host's files)."""
+    if not isinstance(value, str) or not value or any(ord(c) < 33 or ord(c) == 127 for c in value):
+        raise BoxError('%s is %r: a URL without spaces or control characters' % (where, value))
+    scheme = urlsplit(value).scheme.lower() if '://' in value else ''
+    if scheme in ('http', 'https'):
+        return value
+    if local and (scheme == 'file' or not scheme and os.path.isabs(value)):
+        return value
+    raise BoxError('%s is %r: an http or https URL%s' % (
+        where, value, ' (or a file URL, absolute path)' if local else ' (a remote catalog may not name local files)'))
+
+
+def _catalog_provider(provider, where, local):
+    """(name, architecture, url, checksum, checksum type) of one provider entry, checked."""
+    mapping(provider, where)
+    name = checked(provider.get('name'), where + '.name', WORD_PATTERN, WORD_ALLOWED)
+    architecture = provider.get('architecture')
+    if architecture is not None:
+        checked(architecture, where + '.architecture', WORD_PATTERN, WORD_ALLOWED)
+    if name != PROVIDER:
+        return name, architecture, None, None, None
+    url = _catalog_url(provider.get('url'), where + '.url', local)
+    checksum_type = provider.get('checksum_type')
+    checksum = provider.get('checksum')
+    if checksum_type is not None and checksum_type not in CHECKSUM_TYPES:
+        raise BoxError('%s.checksum_type is %r: one of %s' % (where, checksum_type, ', '.join(CHECKSUM_TYPES)))
+    if checksum is not None:
+        digits = hashlib.new(checksum_type or 'sha256').digest_size * 2
+        if not isinstance(checksum, str) or len(checksum) != digits or not HEX_PATTERN.fullmatch(checksum):
+            raise BoxError('%s.checksum is %r: %d hex digits (%s)' % (where, checksum, digits,
+                                                                      checksum_type or 'sha256'))
+    return name, architecture, url, checksum, checksum_type
+
+
+def catalog_choice(catalog, constraint_text, local=False):
+    """(version, url, checksum, checksum_type) of the best libvirt build in a Vagrant catalog.
+    The whole catalog is checked first, each item named where it is wrong; of several libvirt
+    builds of one version, the one for this host's architecture wins."""
+    mapping(catalog, 'the catalog')
+    if catalog.get('name') is not None:
+        try:
+            validate.box_name(catalog['name'], 'catalog name')
+        except ValidationError as error:
+            raise BoxError(str(error))
+    host = host_architecture()
     entries = {}
-    for entry in catalog.get('versions') or []:
-        for provider in entry.get('providers') or []:
-            if provider.get('name') == PROVIDER and provider.get('url'):
-                entries[str(entry.get('version'))] = provider
+    for index, entry in enumerate(listing(catalog.get('versions'), 'versions')):
+        where = 'versions[%d]' % index
+        mapping(entry, where)
+        version = checked(entry.get('version'), where + '.version', VERSION_PATTERN, VERSION_ALLOWED)
+        for number, provider in enumerate(listing(entry.get('providers'), where + '.providers')):
+            name, architecture, url, checksum, checksum_type = _catalog_provider(
+                provider, '%s.providers[%d]' % (where, number), local)
+            if name != PROVIDER:
+                continue
+            rank = 0 if architecture == host else 1 if architecture in (None, 'unknown') else 2
+            if version not in entries or rank < entries[version][0]:
+                entries[version] = (rank, url, checksum, checksum_type)
     version = best_version(list(entries), constraint_text)
     if version is None:
         raise BoxError('the catalog has no libvirt box%s (it has: %s)' % (
             ' matching %s' % constraint_text if constraint_text else '', ', '.join(sorted(entries)) or 'none'))
-    provider = entries[version]
-    return version, provider['url'], provider.get('checksum'), provider.get('checksum_type')
+    return (version,) + entries[version][1:]

@@ -20,7 +20,7 @@ import fcntl
 import os
 import struct
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import isoimage, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import isoimage, qemuimg, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import check_xml_options, lookup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
@@ -239,6 +239,11 @@ class VolumeManager(object):
             validate.absolute_path(params['upload'], 'upload')
             if not os.path.isfile(params['upload']):
                 raise validate.ValidationError('upload', params['upload'], 'an existing local file')
+            if params['state'] == 'present':
+                try:  # a qcow2 naming a backing or data file would hand that host file to a guest
+                    qemuimg.check_self_contained(params['upload'])
+                except qemuimg.ImageError as error:
+                    raise validate.ValidationError('upload', params['upload'], 'a self-contained image: %s' % error)
         if params['state'] == 'present' and not sources and self.capacity is None and not params.get('image'):
             raise validate.ValidationError('capacity', None, 'a size for a new empty volume, such as 10G')
         # a generated image, set by the module: dict(data=ISO bytes, files={name: content}, label=...)

@@ -17,8 +17,16 @@ description:
     C(vagrant box add) is used as it is), and uploads its images into a storage pool under
     vagrant-libvirt's volume names, so both tools share them.
   - Box metadata v1 (C(box.img), C(format), C(virtual_size)) and v2 (a C(disks) list) are read.
-  - Archives are extracted safely; absolute paths, C(..), links and devices are refused. A
-    corrupt archive or a checksum mismatch fails and leaves nothing in the store or the pool.
+  - Boxes and catalogs are untrusted input. Archives are extracted safely; absolute paths, C(..),
+    links and devices are refused. Versions, disk names and files, provider and architecture
+    names are checked whole before they name a file or a volume; a catalog or C(metadata.json)
+    of the wrong shape is refused naming the item (such as C(versions[0].providers[1].url)).
+    A remote catalog may only point at http(s) URLs.
+  - Every image is checked with C(qemu-img info) before it is stored or uploaded. Its real
+    format must be the one C(metadata.json) claims, and it must not name another file (a
+    backing file or an external data file), through which a guest could read the host's files.
+  - A corrupt archive, a checksum mismatch, a refused image or a failed upload fails and leaves
+    nothing this run made in the store or the pool.
   - Uploads are sparse, atomic and locked; two runs adding the same box upload it once.
 options:
   name:
@@ -52,13 +60,14 @@ options:
     description:
       - C(present) makes sure the box is in the store and its images in the pool.
       - C(absent) removes the box's images from the pool (O(version) limits it to one version).
-        It is refused while a domain's disk uses them, directly or as a backing store, naming
-        the domains, unless O(force=true).
+        It is refused while a domain's disk uses them, directly or as a backing store, or while
+        a volume in a pool has them in its backing chain (a copy-on-write overlay), naming those
+        domains and volumes, unless O(force=true).
     type: str
     default: present
     choices: [present, absent]
   force:
-    description: With O(state=absent), remove the images even though domains use them.
+    description: With O(state=absent), remove the images even though domains or overlay volumes use them.
     type: bool
     default: false
   remove_from_store:
@@ -68,6 +77,10 @@ options:
   box_store:
     description: Vagrant's home holding the C(boxes/) store. Default C($VAGRANT_HOME), else C(~/.vagrant.d).
     type: path
+  timeout:
+    description: Seconds a download (of O(src) or O(catalog)) may wait for data before it fails.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - vagrantless.libvirt.connection
 attributes:
@@ -134,31 +147,17 @@ volumes:
             capacity: 1073741824}]
 '''
 
-import os
 import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import fetch_url
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.box import BoxManager
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError, failing_cleanly
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     connect, connection_argument_spec)
-
-
-def downloader(module, directory):
-    """url -> path of a temporary file holding it, fetched with Ansible's URL helpers."""
-    def fetch(url):
-        response, info = fetch_url(module, url, timeout=60)
-        if response is None or info.get('status') not in (200, None):
-            raise LibvirtOperationError('cannot download %s: %s' % (url, info.get('msg')))
-        handle, path = tempfile.mkstemp(dir=directory, prefix='.download-')
-        with os.fdopen(handle, 'wb') as out:
-            shutil.copyfileobj(response, out, 1024 * 1024)
-        return path
-    return fetch
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 
 def main():
@@ -174,16 +173,20 @@ def main():
         force=dict(type='bool', default=False),
         remove_from_store=dict(type='bool', default=False),
         box_store=dict(type='path'),
+        timeout=dict(type='int', default=boxes.DOWNLOAD_TIMEOUT),
     )
     module = AnsibleModule(argument_spec=spec, mutually_exclusive=[('src', 'catalog')], supports_check_mode=True)
     workdir = tempfile.mkdtemp(prefix='vagrantless-box-')
     try:
         with failing_cleanly(module, 'box %s' % module.params['name']):
-            manager = BoxManager(module.params, module.check_mode, downloader(module, workdir))
+            def fetch(url, limit):
+                return boxes.download(url, workdir, module.params['timeout'], limit)
+            manager = BoxManager(module.params, module.check_mode, fetch)
             try:
                 result = manager.ensure(connect(module))
-            except boxes.BoxError as error:
-                raise LibvirtOperationError('box %s: %s' % (module.params['name'], error))
+            except boxes.BoxError as error:  # the box, its catalog or its images: bad input
+                option = error.option or manager.input_option()
+                raise ValidationError(option, module.params.get(option), 'box %s: %s' % (module.params['name'], error))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     module.exit_json(**result)

@@ -250,9 +250,24 @@ def all_cases():
         Case('tunnel_machine_name', 'forwarded_port', dict(tunnel, machine='vlt-rel a&b'), 'machine', 'vlt-rel a&b',
              NAME_HINT),
     ])
-    for family in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'cases_*.py'))):
-        cases += importlib.import_module(os.path.basename(family)[:-3]).cases()
+    for family in families():
+        cases += family.cases()
     return cases
+
+
+def families():
+    """The modules cases_<family>.py beside this file."""
+    return [importlib.import_module(os.path.basename(path)[:-3])
+            for path in sorted(glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'cases_*.py')))]
+
+
+def prepare():
+    """What the families' cases need, made after the suite's cleanup and before the batch's
+    first snapshot: a family may have a ``prepare()`` (crafted files under WORK, lab objects
+    named vlt-rel-*)."""
+    for family in families():
+        if hasattr(family, 'prepare'):
+            family.prepare()
 
 
 def module_cases(module, found):

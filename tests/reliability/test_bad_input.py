@@ -45,6 +45,7 @@ def refused():
         conn.close()
     with open(harness.LAB_BOX, 'rb') as source, open(cases.BOX_FILE, 'wb') as target:
         target.write(source.read())
+    cases.prepare()
     steps = [harness.Step(case.key, case.module, dict((k, v) for k, v in case.args.items() if v is not None),
                           diff=False, lane=index % LANES) for index, case in enumerate(CASES)]
     before = harness.snapshot()

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import io
 import json
 import os
 import tarfile
@@ -47,38 +46,26 @@ def test_best_version():
 
 def test_catalog_choice():
     catalog = {'versions': [
-        {'version': '1.0', 'providers': [{'name': 'libvirt', 'url': 'http://x/1.box', 'checksum': 'a',
+        {'version': '1.0', 'providers': [{'name': 'libvirt', 'url': 'http://x/1.box', 'checksum': 'a' * 64,
                                           'checksum_type': 'sha256'}]},
         {'version': '1.5', 'providers': [{'name': 'virtualbox', 'url': 'http://x/vb.box'}]},
         {'version': '1.2', 'providers': [{'name': 'libvirt', 'url': 'http://x/2.box'}]}]}
     assert boxes.catalog_choice(catalog, None) == ('1.2', 'http://x/2.box', None, None)
-    assert boxes.catalog_choice(catalog, '< 1.1') == ('1.0', 'http://x/1.box', 'a', 'sha256')
+    assert boxes.catalog_choice(catalog, '< 1.1') == ('1.0', 'http://x/1.box', 'a' * 64, 'sha256')
     with pytest.raises(boxes.BoxError, match='has: 1.0, 1.2'):
         boxes.catalog_choice(catalog, '>= 2')
 
 
-def make_box(path, members, compress=''):
-    with tarfile.open(str(path), 'w' + (':' + compress if compress else '')) as archive:
-        for name, data, kind in members:
-            info = tarfile.TarInfo(name)
-            info.type = kind
-            if kind == tarfile.SYMTYPE or kind == tarfile.LNKTYPE:
-                info.linkname = data
-                archive.addfile(info)
-            else:
-                info.size = len(data)
-                archive.addfile(info, io.BytesIO(data))
-    return str(path)
-
-
-V1 = [('metadata.json', b'{"provider": "libvirt", "format": "qcow2", "virtual_size": 1}', tarfile.REGTYPE),
-      ('box.img', b'QFI\xfb' + b'\0' * 28, tarfile.REGTYPE),
-      ('Vagrantfile', b'', tarfile.REGTYPE)]
+@pytest.fixture
+def v1(images):
+    return [('metadata.json', b'{"provider": "libvirt", "format": "qcow2", "virtual_size": 1}', tarfile.REGTYPE),
+            ('box.img', images['qcow2'], tarfile.REGTYPE),
+            ('Vagrantfile', b'', tarfile.REGTYPE)]
 
 
 @pytest.mark.parametrize('compress', ['', 'gz'])
-def test_install_v1(tmp_path, compress):
-    archive = make_box(tmp_path / 'v1.box', V1, compress)
+def test_install_v1(tmp_path, compress, make_box, v1):
+    archive = make_box(tmp_path / 'v1.box', v1, compress)
     directory = boxes.install(archive, str(tmp_path / 'home'), 'org/v1', '1.0')
     assert directory == str(tmp_path / 'home' / 'boxes' / 'org-VAGRANTSLASH-v1' / '1.0' / 'libvirt')
     meta, disks = boxes.read_metadata(directory)
@@ -86,10 +73,11 @@ def test_install_v1(tmp_path, compress):
     assert boxes.stored_versions(str(tmp_path / 'home'), 'org/v1') == ['1.0']
 
 
-def test_metadata_v2_disks(tmp_path):
+def test_metadata_v2_disks(tmp_path, make_box, images):
     meta = {'provider': 'libvirt', 'disks': [{'path': 'a.qcow2'}, {'name': 'data', 'path': 'b.img', 'format': 'raw'}]}
     archive = make_box(tmp_path / 'v2.box', [('metadata.json', json.dumps(meta).encode(), tarfile.REGTYPE),
-                                             ('a.qcow2', b'a', tarfile.REGTYPE), ('b.img', b'b', tarfile.REGTYPE)])
+                                             ('a.qcow2', images['qcow2'], tarfile.REGTYPE),
+                                             ('b.img', images['raw'], tarfile.REGTYPE)])
     directory = boxes.install(archive, str(tmp_path / 'home'), 'two', '2')
     unused, disks = boxes.read_metadata(directory)
     assert [(name, fmt) for name, unused_path, fmt in disks] == [('a', 'qcow2'), ('data', 'raw')]
@@ -104,8 +92,8 @@ def test_metadata_v2_disks(tmp_path):
     (('dev', b'', tarfile.CHRTYPE), 'not a plain file'),
     (('fifo', b'', tarfile.FIFOTYPE), 'not a plain file'),
 ])
-def test_unsafe_archives_are_refused_and_leave_nothing(tmp_path, member, message):
-    archive = make_box(tmp_path / 'evil.box', V1 + [member])
+def test_unsafe_archives_are_refused_and_leave_nothing(tmp_path, member, message, make_box, v1):
+    archive = make_box(tmp_path / 'evil.box', v1 + [member])
     home = tmp_path / 'home'
     with pytest.raises(boxes.BoxError, match=message):
         boxes.install(archive, str(home), 'evil', '1')
@@ -118,7 +106,7 @@ def test_unsafe_archives_are_refused_and_leave_nothing(tmp_path, member, message
     ([('metadata.json', b'{"provider": "virtualbox"}', tarfile.REGTYPE)], 'not for the libvirt provider'),
     ([('metadata.json', b'{"provider": "libvirt"}', tarfile.REGTYPE)], 'does not hold'),
 ])
-def test_incomplete_boxes_are_refused(tmp_path, members, message):
+def test_incomplete_boxes_are_refused(tmp_path, members, message, make_box):
     archive = make_box(tmp_path / 'bad.box', members)
     with pytest.raises(boxes.BoxError, match=message):
         boxes.install(archive, str(tmp_path / 'home'), 'bad', '1')
