@@ -86,8 +86,8 @@ def _seed_cases():
     return [
         Case('guest_seed_unknown_key', 'libvirt_volume', dict(SEED, cloud_init=dict(user_data='x', vendor_data='y')),
              'vendor_data'),
-        Case('guest_seed_and_upload', 'libvirt_volume', dict(SEED, cloud_init=dict(user_data='#cloud-config'),
-                                                              upload='/tmp/vlt-rel-none.img'),
+        Case('guest_seed_and_upload', 'libvirt_volume',
+             dict(SEED, cloud_init=dict(user_data='#cloud-config'), upload='/tmp/vlt-rel-none.img'),
              'cloud_init', 'upload', 'only one of'),
     ]
 

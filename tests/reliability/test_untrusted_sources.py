@@ -53,7 +53,7 @@ def test_hostile_lease_files_are_read_with_warnings_never_a_crash():
                                   dict(macs=['52:54:00:91:00:41'], sources=['dnsmasq'], lease_files=[directory]),
                                   lane=index % 2))
     before = harness.snapshot('vlt-rel')
-    results, unused, unused = harness.run_batch(steps)
+    results = harness.run_batch(steps)[0]
     problems = []
     for name in sorted(FILES):
         result = results['guest_lease_file_' + name]
@@ -84,7 +84,7 @@ def test_cloud_init_user_data_never_in_results_or_diffs():
              harness.Step('guest_seed_check_change', 'libvirt_volume', seed(SECRET_TWO), check=True),
              harness.Step('guest_seed_change', 'libvirt_volume', seed(SECRET_TWO)),
              harness.Step('guest_seed_remove', 'libvirt_volume', dict(SEED, state='absent'))]
-    results, unused, unused = harness.run_batch(steps)
+    results = harness.run_batch(steps)[0]
     for key, result in results.items():
         text = json.dumps(result)
         assert not result.get('failed'), '%s: %s' % (key, result.get('msg'))

@@ -146,8 +146,8 @@ def _domain(name, mac, network, record='', uuid=None):
     return ('<domain type="test"><name>%s</name>%s<memory>131072</memory><os><type>hvm</type></os>'
             '<devices><interface type="network"><mac address="%s"/><source network="%s"/></interface></devices>'
             '<metadata><vagrantless:machine xmlns:vagrantless="urn:vagrantless:libvirt:machine:1">%s'
-            '</vagrantless:machine></metadata></domain>' % (name, '<uuid>%s</uuid>' % uuid if uuid else '', mac,
-                                                             network, entries))
+            '</vagrantless:machine></metadata></domain>'
+            % (name, '<uuid>%s</uuid>' % uuid if uuid else '', mac, network, entries))
 
 
 def _network(name, bridge, ip_element):

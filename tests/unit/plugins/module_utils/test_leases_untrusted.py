@@ -61,8 +61,8 @@ def test_a_wrong_entry_is_skipped_with_a_warning_and_the_others_kept(bad):
                                   'web\x00', '10.0.0.1', '', '\u0435vil'])
 def test_an_odd_host_name_is_dropped_but_the_lease_kept(name):
     records, warnings = parse([dict(GOOD, **{'mac-address': '52:54:00:ee:00:02', 'hostname': name})])
-    assert [(r['mac'], r['hostname']) for r in records] == [('52:54:00:ee:00:01', 'web'),
-                                                           ('52:54:00:ee:00:02', None)]
+    assert [(r['mac'], r['hostname']) for r in records] == [
+        ('52:54:00:ee:00:01', 'web'), ('52:54:00:ee:00:02', None)]
     assert len(warnings) == (1 if name else 0)
 
 
