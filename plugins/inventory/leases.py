@@ -17,6 +17,11 @@ description:
   - The machine record that the C(up) role keeps in each domain's metadata gives
     C(ansible_user), C(ansible_ssh_private_key_file), C(ansible_port) and the lab and
     machine names (C(vagrantless_lab), C(vagrantless_machine_name)).
+  - A metadata value that is not what it should be (a port that is no number, a user or lab
+    name with odd characters, a key file that is no absolute path) is ignored with a warning
+    naming the domain and the key; the machine is listed without it.
+  - A lease file entry of the wrong shape, a lease host name that is no valid host name and a
+    network of any shape (no netmask, a prefix, no address) never fail the inventory.
   - Every host also gets C(libvirt_domain), C(libvirt_uuid), C(libvirt_state), C(libvirt_uri),
     C(libvirt_macs) and C(libvirt_addresses).
   - Groups are made per network (C(libvirt_network_<name>)), per lab (C(lab_<name>)) and
@@ -67,7 +72,14 @@ options:
     description:
       - The inventory name of a machine. C(domain) is the domain name, C(lease) the host
         name its lease carries, C(machine) the machine name in its metadata; the domain
-        name is the fallback.
+        name is the fallback, and C(libvirt-<domain UUID>) the last one.
+      - Host names from leases and metadata come from the guest or from other tools, so a
+        name is used only when it is a valid host name (labels of letters, digits, C(_) and
+        C(-) separated by dots, not only digits), is not C(localhost) or another name of the
+        controller (C(localhost.*), C(127.0.0.1), C(::1)), and is not already an inventory
+        host or group (from another source, or another machine listed before it). Otherwise
+        the next name in that order is used, with a warning; a guest that calls itself
+        C(localhost) or C(web) can never take over the controller's or another host's name.
     type: str
     choices: [domain, lease, machine]
     default: domain
@@ -94,10 +106,11 @@ compose:
 
 import re
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import leases, metadata, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, leases, metadata, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     LibvirtConnectionError, libvirt, open_connection)
 
@@ -106,6 +119,42 @@ STATES = {0: 'nostate', 1: 'running', 2: 'blocked', 3: 'paused', 4: 'shutdown', 
 # metadata key -> host variable
 METADATA_VARS = dict(ssh_user='ansible_user', ssh_private_key_file='ansible_ssh_private_key_file',
                      ssh_port='ansible_port', lab='vagrantless_lab', machine='vagrantless_machine_name')
+
+
+# names of the controller a guest must never take
+CONTROLLER_NAMES = frozenset(name.lower() for name in tuple(C.LOCALHOST) + ('localhost.localdomain', 'ip6-localhost',
+                                                                            'ip6-loopback'))
+
+
+def _port(value, option):
+    if isinstance(value, str) and connection.PORT_PATTERN.fullmatch(value) and 0 < int(value) < 65536:
+        return int(value)
+    raise validate.ValidationError(option, value, 'a port number from 1 to 65535')
+
+
+# metadata key -> the check its value must pass (raising ValidationError) and its host var value
+METADATA_CHECKS = dict(ssh_user=connection.user_name,
+                       ssh_private_key_file=lambda value, key: connection.local_path(value, key, absolute=True),
+                       ssh_port=_port, lab=validate.name, machine=validate.name)
+
+
+def checked_record(record, domain, warn):
+    """The values of a domain's machine record that pass their checks; each other one is a warning."""
+    found = {}
+    for key, check in METADATA_CHECKS.items():
+        if key not in record:
+            continue
+        try:
+            found[key] = check(record[key], key)
+        except validate.ValidationError as error:
+            warn('leases inventory: domain %s: ignored its metadata value %s' % (domain, error))
+    return found
+
+
+def controller_name(name):
+    """Whether ``name`` is one of the controller's own (``localhost``, ``localhost.x``, loopback)."""
+    lowered = name.lower().rstrip('.')
+    return lowered in CONTROLLER_NAMES or lowered.startswith('localhost.')
 
 
 def group_name(prefix, value):
@@ -160,31 +209,65 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _machines(self, conn, uri):
         book = leases.AddressBook(conn, self.get_option('sources'), self.get_option('lease_files'),
                                   self.display.warning)
-        wanted_networks = self.get_option('networks')
         found = []
         for domain in conn.listAllDomains(0):
-            state = STATES.get(domain.state()[0], 'unknown')
-            if self.get_option('running_only') and not domain.isActive():
-                continue
-            tree = xmltree.parse(domain.XMLDesc(0))
-            interfaces = [i for i in leases.domain_interfaces(tree) if i['mac']
-                          and (not wanted_networks or i['network'] in wanted_networks)]
-            records = book.lookup(interfaces, domain) if interfaces else []
-            ip = leases.management_ip(records, interfaces, self.get_option('management_network'))
-            found.append(dict(name=domain.name(), uuid=domain.UUIDString(), state=state, uri=uri,
-                              interfaces=interfaces, addresses=records, ip=ip,
-                              record=metadata.from_domain_xml(tree)))
+            try:
+                machine = self._machine(book, domain, uri)
+            except libvirt.libvirtError as error:
+                if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                    raise
+                continue  # removed since it was listed
+            if machine is not None:
+                found.append(machine)
         return found
 
-    def _inventory_name(self, machine):
+    def _machine(self, book, domain, uri):
+        wanted_networks = self.get_option('networks')
+        state = STATES.get(domain.state()[0], 'unknown')
+        if self.get_option('running_only') and not domain.isActive():
+            return None
+        tree = xmltree.parse(domain.XMLDesc(0))
+        interfaces = [i for i in leases.domain_interfaces(tree) if i['mac']
+                      and (not wanted_networks or i['network'] in wanted_networks)]
+        records = book.lookup(interfaces, domain) if interfaces else []
+        ip = leases.management_ip(records, interfaces, self.get_option('management_network'))
+        record = checked_record(metadata.from_domain_xml(tree), domain.name(), self.display.warning)
+        return dict(name=domain.name(), uuid=domain.UUIDString(), state=state, uri=uri, interfaces=interfaces,
+                    addresses=records, ip=ip, record=record)
+
+    def _candidates(self, machine):
+        """(name, where it comes from) in the order of preference of the ``hostname`` option."""
         choice = self.get_option('hostname')
+        names = []
         if choice == 'machine' and machine['record'].get('machine'):
-            return machine['record']['machine']
+            names.append((machine['record']['machine'], 'its metadata machine name'))
         if choice == 'lease':
-            for record in machine['addresses']:
-                if record['hostname']:
-                    return record['hostname']
-        return machine['name']
+            names += [(record['hostname'], 'the host name of its %s' % record['source'])
+                      for record in machine['addresses'] if record['hostname']]
+        names.append((machine['name'], 'its domain name'))
+        return names
+
+    def _unusable(self, name):
+        """Why ``name`` cannot be this machine's inventory name ('' when it can)."""
+        if not connection.is_hostname(name):
+            return 'not a valid host name'
+        if controller_name(name):
+            return "one of the controller's own names"
+        if name in self.inventory.hosts:
+            return 'already an inventory host'
+        if name in self.inventory.groups:
+            return 'already an inventory group'
+        return ''
+
+    def _inventory_name(self, machine):
+        """The first usable candidate, else ``libvirt-<uuid>``; each refused one is a warning."""
+        for name, where in self._candidates(machine):
+            why = self._unusable(name)
+            if not why:
+                return name
+            self.display.warning('leases inventory: domain %s: %s %r is not used as its inventory name: %s'
+                                 % (machine['name'], where, name, why))
+        return 'libvirt-%s' % machine['uuid']
 
     def _add(self, machine):
         host = self._inventory_name(machine)
@@ -196,7 +279,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             variables['ansible_host'] = machine['ip']
         for key, name in METADATA_VARS.items():
             if machine['record'].get(key):
-                variables[name] = int(machine['record'][key]) if name == 'ansible_port' else machine['record'][key]
+                variables[name] = machine['record'][key]
         for name, value in variables.items():
             self.inventory.set_variable(host, name, value)
         groups = [group_name('libvirt_state', machine['state'])]

@@ -8,7 +8,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import os
+import re
 import traceback
 
 try:
@@ -22,6 +24,8 @@ try:
 except ImportError:
     libvirt = None
     LIBVIRT_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 # vagrant-libvirt's `driver` values and the URI path each one connects to.
 # kvm is a domain type, its URI scheme is qemu.
@@ -37,6 +41,20 @@ DRIVERS = {
     'vmwarews': ('vmwarews', '/session'),
     'hyperv': ('hyperv', '/session'),
 }
+
+# The parts a URI or an ssh command line is built from, each checked whole (re.fullmatch): a
+# host or user name that could carry "/", "?", "#", "@" or a leading "-" would add a path,
+# query parameters, a fragment, user info or an ssh option.
+HOST_LABEL = r'[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?'
+HOSTNAME_PATTERN = re.compile(r'%s(?:\.%s)*' % (HOST_LABEL, HOST_LABEL))
+HOSTNAME_MAX = 253
+HOSTNAME_ALLOWED = ('a host name (labels of letters, digits, "_" and "-" separated by dots, up to %d characters, '
+                    'not starting with "-") or an IP address' % HOSTNAME_MAX)
+USER_PATTERN = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\$?')
+USER_ALLOWED = 'a user name: 1 to 64 letters, digits and "_ . -", not starting with "-" or "."'
+PORT_PATTERN = re.compile(r'[0-9]{1,5}')
+URI_PATTERN = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]*')
+CONTROL_CHARACTERS = re.compile(r'[\x00-\x1f\x7f]')
 
 CONNECTION_ARGUMENT_SPEC = dict(
     uri=dict(type='str'),
@@ -63,6 +81,73 @@ def connection_argument_spec(**extra):
     return spec
 
 
+def ip_address(value):
+    """``value`` as a canonical IP address string, or None when it is no IP literal (scope ids
+    such as ``%eth0`` are refused: they are free text)."""
+    if not isinstance(value, str) or '%' in value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def is_hostname(value):
+    """Whether ``value`` is a host name (not an IP address) safe in a URI, a file name and as an
+    ssh argument."""
+    return (isinstance(value, str) and len(value) <= HOSTNAME_MAX and HOSTNAME_PATTERN.fullmatch(value) is not None
+            and not value.replace('.', '').isdigit())
+
+
+def hostname(value, option='host'):
+    """A host name or an IP address (IPv6 with or without brackets)."""
+    bare = value[1:-1] if isinstance(value, str) and value.startswith('[') and value.endswith(']') else value
+    if is_hostname(value) or ip_address(bare):
+        return value
+    raise ValidationError(option, value, HOSTNAME_ALLOWED)
+
+
+def user_name(value, option='username'):
+    if isinstance(value, str) and USER_PATTERN.fullmatch(value):
+        return value
+    raise ValidationError(option, value, USER_ALLOWED)
+
+
+def local_path(value, option, absolute=False):
+    """A path with no control character (``~`` allowed unless ``absolute``)."""
+    if (not isinstance(value, str) or not value or CONTROL_CHARACTERS.search(value)
+            or (absolute and not value.startswith('/'))):
+        raise ValidationError(option, value, '%s without control characters'
+                              % ('an absolute path' if absolute else 'a path'))
+    return value
+
+
+def uri_text(value, option='uri'):
+    """A whole URI given by the user: a scheme, and no space or control character."""
+    if not isinstance(value, str) or not URI_PATTERN.fullmatch(value):
+        raise ValidationError(option, value, 'a libvirt URI such as qemu:///system or '
+                              'qemu+ssh://user@host/system (no spaces or control characters)')
+    return value
+
+
+def _authority(params):
+    """``host`` (with an optional ``:port``), checked; IPv6 in brackets."""
+    host = params.get('host')
+    if not host:
+        return ''
+    port = None
+    if host.count(':') == 1 or (host.startswith('[') and ']:' in host):
+        host, port = host.rsplit(':', 1)
+        if not PORT_PATTERN.fullmatch(port) or not 0 < int(port) < 65536:
+            raise ValidationError('host', params['host'], HOSTNAME_ALLOWED + ', with an optional ":port" '
+                                  '(1 to 65535)')
+    hostname(host, 'host')
+    bare = host.strip('[]')
+    if ip_address(bare) and ':' in bare:
+        host = '[%s]' % bare
+    return host + (':' + port if port else '')
+
+
 def ssh_key_file(value, home=None):
     """vagrant-libvirt's ``id_ssh_key_file``: ``~/.ssh/`` is prepended to a bare name."""
     home = home or os.path.expanduser('~')
@@ -81,10 +166,10 @@ def build_uri(params, home=None):
     parameters.
     """
     if params.get('uri'):
-        return params['uri']
+        return uri_text(params['uri'])
     driver = params.get('driver') or 'kvm'
     if driver not in DRIVERS:
-        raise ValueError('driver=%r is not one of %s' % (driver, ', '.join(sorted(DRIVERS))))
+        raise ValidationError('driver', driver, 'one of %s' % ', '.join(sorted(DRIVERS)))
     scheme, path = DRIVERS[driver]
     if path is None:
         path = '/session' if params.get('qemu_use_session') else '/system'
@@ -93,17 +178,20 @@ def build_uri(params, home=None):
     if via_ssh is None:
         via_ssh = bool(params.get('id_ssh_key_file'))
 
+    # every part checked whole, then quoted into its place: none can add a query or a fragment
+    authority = _authority(params)
     query = []
     if via_ssh:
-        user = params.get('username')
-        authority = (quote(user, safe='') + '@' if user else '') + (params.get('host') or 'localhost')
+        user = user_name(params['username']) if params.get('username') else None
+        key = local_path(params['id_ssh_key_file'], 'id_ssh_key_file') if params.get('id_ssh_key_file') else None
+        authority = (quote(user, safe='') + '@' if user else '') + (authority or 'localhost')
         uri = '%s+ssh://%s%s' % (scheme, authority, path)
         query.append(('no_verify', '1'))
-        query.append(('keyfile', ssh_key_file(params.get('id_ssh_key_file'), home)))
+        query.append(('keyfile', ssh_key_file(key, home)))
     else:
-        uri = '%s://%s%s' % (scheme, params.get('host') or '', path)
+        uri = '%s://%s%s' % (scheme, authority, path)
     if params.get('socket'):
-        query.append(('socket', params['socket']))
+        query.append(('socket', local_path(params['socket'], 'socket', absolute=True)))
     if query:
         uri += '?' + urlencode(query, safe='/')
     return uri
@@ -112,7 +200,7 @@ def build_uri(params, home=None):
 def system_uri(params):
     """The URI for system-wide objects (networks) when machines run in a session."""
     if params.get('qemu_use_session') and not params.get('uri'):
-        return params.get('system_uri') or 'qemu:///system'
+        return uri_text(params['system_uri'], 'system_uri') if params.get('system_uri') else 'qemu:///system'
     return build_uri(params)
 
 
@@ -176,4 +264,4 @@ def connect(module, uri=None):
     try:
         return open_connection(module.params, uri)
     except (LibvirtConnectionError, ValueError) as error:
-        module.fail_json(msg=str(error))
+        module.fail_json(msg=str(error), **({'option': error.option} if hasattr(error, 'option') else {}))

@@ -27,6 +27,11 @@ FILE_NAME = re.compile(r'\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z')
 LABEL = re.compile(r'\A[A-Za-z0-9_ -]{1,32}\Z')
 
 
+# Files of a seed shown in a diff by their size only: cloud-init's user-data is where
+# passwords, keys and tokens go.
+CLOUD_INIT_SECRET_FILES = ('user-data',)
+
+
 def cloud_init_files(user_data, meta_data=None, network_config=None):
     """The files of a NoCloud seed: ``user-data`` and ``meta-data`` always, ``network-config``
     when given."""
@@ -88,14 +93,21 @@ def encoded(files):
     return dict((name, value if isinstance(value, bytes) else value.encode('utf-8')) for name, value in files.items())
 
 
-def listing(files, label):
-    """Text for a diff: the label and each file with its content."""
+def listing(files, label, masked=(), compare=None):
+    """Text for a diff: the label and each file with its content; the files named in ``masked``
+    by their size only, and whether they differ from the same file in ``compare`` (the other
+    side of the diff), so a diff says a secret changed without showing it."""
     if files is None:
         return ''
+    data = encoded(files)
+    other = encoded(compare) if compare is not None else None
     lines = ['label: %s' % label]
     for name in sorted(files):
-        value = files[name]
-        text = value.decode('utf-8', 'replace') if isinstance(value, bytes) else value
         lines.append('--- %s' % name)
-        lines.extend(text.splitlines())
+        if name in masked:
+            changed = other is not None and other.get(name) != data[name]
+            lines.append('(%d bytes, masked: it may hold passwords or keys%s)'
+                         % (len(data[name]), '; changed' if changed else ''))
+            continue
+        lines.extend(data[name].decode('utf-8', 'replace').splitlines())
     return '\n'.join(lines) + '\n'

@@ -26,7 +26,7 @@ import time
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import inactive_xml, lookup
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import is_hostname, libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import netaddr
 
 SOURCES = ('reservation', 'lease', 'dnsmasq', 'agent', 'arp')
@@ -34,6 +34,7 @@ DEFAULT_SOURCES = ['reservation', 'lease', 'dnsmasq']
 DEFAULT_LEASE_DIR = '/var/lib/libvirt/dnsmasq'
 POLL_SECONDS = 0.25
 CONSOLE_TAIL_LINES = 20
+MAC_PATTERN = re.compile(r'[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}')
 ANSI_ESCAPE = re.compile(r'\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])')
 
 
@@ -47,15 +48,45 @@ def _record(mac, ip, prefix, hostname, network, expiry, source):
 
 
 def _valid_ip(text):
+    if not isinstance(text, str):
+        return None  # netaddr would take the number 5 for 0.0.0.5
     try:
         return str(netaddr.IPAddress(text))
     except (netaddr.AddrFormatError, ValueError, TypeError):
         return None
 
 
+def _valid_mac(text):
+    return text if isinstance(text, str) and MAC_PATTERN.fullmatch(text) else None
+
+
+def _valid_expiry(value):
+    """Seconds since the epoch, from a number or a string of digits (None when absent)."""
+    if value in (None, ''):
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return int(value)
+    return None
+
+
+def guest_hostname(value, warn=None, where='a lease'):
+    """A host name a guest gave (DHCP), kept only when it is a valid host name: anything else
+    is dropped with a warning (a guest chooses it, and it may end up a name on the controller)."""
+    if value in (None, '', '*'):
+        return None
+    if is_hostname(value):
+        return value
+    if warn:
+        warn('ignored the host name %r of %s: not a valid host name' % (value, where))
+    return None
+
+
 # -- dnsmasq's files ----------------------------------------------------------------------
 def parse_status_file(text, network=None, warn=None):
-    """Records from libvirt's ``<bridge>.status`` JSON (a list of lease objects)."""
+    """Records from libvirt's ``<bridge>.status`` JSON (a list of lease objects). An entry
+    with a field of the wrong type or shape is skipped with a warning; the others are kept."""
     try:
         entries = json.loads(text) if text.strip() else []
     except ValueError as error:
@@ -68,13 +99,17 @@ def parse_status_file(text, network=None, warn=None):
         return []
     records = []
     for index, entry in enumerate(entries):
-        ip = _valid_ip(entry.get('ip-address')) if isinstance(entry, dict) else None
-        if not ip or not entry.get('mac-address'):
+        if not isinstance(entry, dict):
+            entry = {'': entry}
+        ip, mac = _valid_ip(entry.get('ip-address')), _valid_mac(entry.get('mac-address'))
+        expiry = _valid_expiry(entry.get('expiry-time'))
+        hostname = entry.get('hostname')
+        if not ip or not mac or expiry is None or not isinstance(hostname, (str, type(None))):
             if warn:
                 warn('skipped lease %d of a dnsmasq status file: %r' % (index, entry))
             continue
-        records.append(_record(entry['mac-address'], ip, None, entry.get('hostname'), network,
-                               entry.get('expiry-time'), 'dnsmasq'))
+        records.append(_record(mac, ip, None, guest_hostname(hostname, warn, 'lease %d of a dnsmasq status file'
+                                                             % index), network, expiry, 'dnsmasq'))
     return records
 
 
@@ -87,11 +122,11 @@ def parse_leases_file(text, network=None, warn=None):
         if not fields or fields[0] == 'duid':
             continue
         ip = _valid_ip(fields[2]) if len(fields) >= 4 else None
-        if ip is None or not fields[0].isdigit() or len(fields[1].split(':')) != 6:
+        if ip is None or _valid_expiry(fields[0]) is None or not _valid_mac(fields[1]):
             if warn:
                 warn('skipped line %d of a dnsmasq leases file: %r' % (number, line))
             continue
-        hostname = None if fields[3] == '*' else fields[3]
+        hostname = guest_hostname(fields[3], warn, 'line %d of a dnsmasq leases file' % number)
         records.append(_record(fields[1], ip, None, hostname, network, fields[0], 'dnsmasq'))
     return records
 
@@ -108,8 +143,8 @@ def read_lease_files(paths, bridges, warn=None):
                 continue
             network = bridges.get(base.rsplit('.', 1)[0])
             try:
-                with open(name) as handle:
-                    text = handle.read()
+                with open(name, 'rb') as handle:
+                    text = handle.read().decode('utf-8', 'replace')
             except (IOError, OSError) as error:
                 if warn:
                     warn('cannot read %s: %s' % (name, error))
@@ -122,8 +157,8 @@ def read_lease_files(paths, bridges, warn=None):
 # -- libvirt ------------------------------------------------------------------------------
 def lease_record(lease, network):
     """A record from one entry of libvirt's ``virNetworkGetDHCPLeases``."""
-    return _record(lease.get('mac'), lease.get('ipaddr'), lease.get('prefix'), lease.get('hostname'),
-                   network, lease.get('expirytime'), 'lease')
+    return _record(lease.get('mac'), lease.get('ipaddr'), lease.get('prefix'),
+                   guest_hostname(lease.get('hostname'), None), network, lease.get('expirytime'), 'lease')
 
 
 def domain_interfaces(tree):
@@ -197,13 +232,19 @@ class AddressBook(object):
         self._networks = None
 
     def _prefix(self, network, ip):
+        """The prefix length of the network's subnet that holds ``ip`` (None when no ``<ip>`` of
+        the network, with a netmask, a prefix or neither, holds it)."""
         entry = self.networks().get(network)
-        if entry is None:
+        if entry is None or not _valid_ip(ip):
             return None
         for node in entry[1].findall('ip'):
-            if not node.get('address'):
+            mask = node.get('netmask') or node.get('prefix')
+            if not _valid_ip(node.get('address')) or not mask:
                 continue
-            served = netaddr.IPNetwork('%s/%s' % (node.get('address'), node.get('netmask') or node.get('prefix')))
+            try:
+                served = netaddr.IPNetwork('%s/%s' % (node.get('address'), mask))
+            except (netaddr.AddrFormatError, ValueError, TypeError):
+                continue
             if netaddr.IPAddress(ip) in served:
                 return served.prefixlen
         return None
@@ -228,9 +269,10 @@ class AddressBook(object):
             if name not in self.networks():
                 continue
             for host in self._served(name):
-                if host.get('mac') and host.get('ip'):
+                if _valid_mac(host.get('mac')) and _valid_ip(host.get('ip')):
                     records.append(_record(host.get('mac'), host.get('ip'), self._prefix(name, host.get('ip')),
-                                           host.get('name'), name, None, 'reservation'))
+                                           guest_hostname(host.get('name'), self.warn, 'a reservation of network %s'
+                                                          % name), name, None, 'reservation'))
         return records
 
     def from_leases(self, networks):
@@ -270,11 +312,13 @@ class AddressBook(object):
         networks = dict((i['mac'], i['network']) for i in interfaces)
         records = []
         for unused, info in (found or {}).items():
-            mac = (info.get('hwaddr') or '').lower()
+            mac = (_valid_mac(info.get('hwaddr')) or '').lower()
             for addr in info.get('addrs') or []:
-                if addr.get('type') == libvirt.VIR_IP_ADDR_TYPE_IPV4 and not addr['addr'].startswith('127.'):
-                    records.append(_record(mac, addr['addr'], addr.get('prefix'), None, networks.get(mac),
-                                           None, source))
+                ip = _valid_ip(addr.get('addr'))  # the guest agent reports what the guest says
+                prefix = addr.get('prefix')
+                if (addr.get('type') == libvirt.VIR_IP_ADDR_TYPE_IPV4 and ip and not ip.startswith('127.')
+                        and mac and isinstance(prefix, (int, type(None)))):
+                    records.append(_record(mac, ip, prefix, None, networks.get(mac), None, source))
         return records
 
     def lookup(self, interfaces, domain=None):

@@ -21,10 +21,12 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_spec, validate
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
+    boxes, connection, domain_spec, domain_xml, network, tunnel, validate)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -37,9 +39,34 @@ DERIVED_DOMAIN_OPTIONS = frozenset(['name', 'state', 'disks', 'cdroms', 'interfa
 CONNECTION_OPTIONS = dict((name, option) for name, option in CONNECTION_ARGUMENT_SPEC.items() if name != 'host')
 NETWORK_KINDS = ('private_network', 'public_network', 'forwarded_port')
 SYNCED_FOLDER_TYPES = ('rsync', '9p', 'virtiofs')
+ACCESS_MODES = ('passthrough', 'mapped', 'squash')
+DISK_DEVICE = r'(vd|sd|hd|xvd)[a-z]{1,2}'
 PROVISIONER_TYPES = ('shell', 'file')
 PROVISIONER_RUNS = ('once', 'always', 'never')
 DHCP_NETWORK = '172.28.128.0/24'  # Vagrant's default for `private_network, type: dhcp`
+
+# The options of a vm_networks item that the modules take typed (others are left as given).
+NETWORK_ITEM_OPTIONS = dict(
+    (name, dict(type=kind)) for kind, names in (
+        ('str', ('ip', 'netmask', 'type', 'mac', 'network_name', 'network_address', 'forward_mode', 'forward_device',
+                 'host_ip', 'domain_name', 'dhcp_start', 'dhcp_stop', 'dhcp_bootp_file', 'dhcp_bootp_server',
+                 'ipv6_address', 'model_type', 'driver_name', 'iface_name', 'bus', 'slot', 'dev', 'mode',
+                 'portgroup', 'tunnel_type', 'tunnel_ip', 'tunnel_local_ip', 'guest_ip')),
+        ('int', ('mtu', 'ipv6_prefix', 'driver_queues', 'tunnel_port', 'tunnel_local_port')),
+        ('bool', ('dhcp_enabled', 'guest_ipv6', 'autostart', 'ovs', 'trust_guest_rx_filters')))
+    for name in names)
+# What the settings of the management network are called, by libvirt_network's option names.
+MANAGEMENT_OPTIONS = dict(name='libvirt_management_network_name', address='libvirt_management_network_address',
+                          netmask='libvirt_management_network_address', mtu='libvirt_management_network_mtu',
+                          domain_name='libvirt_management_network_domain',
+                          forward_mode='libvirt_management_network_mode')
+# ... and those of a private network, after its vm_networks[N].
+PRIVATE_OPTIONS = {'name': 'network_name', 'address': 'network_address', 'dhcp_hosts[0].ip': 'ip',
+                   'dhcp_hosts[0].mac': 'mac'}
+# libvirt_domain options the role derives, and the settings they come from.
+DERIVED_FROM = dict(interfaces='vm_networks', disks='libvirt_storage', cdroms='libvirt_storage',
+                    name='libvirt_default_prefix + inventory_hostname',
+                    filesystems='libvirt_filesystems or vm_synced_folders')
 
 # Everything else a machine or lab sets: variable -> argument spec entry.
 LAB_OPTIONS = dict(
@@ -67,7 +94,7 @@ LAB_OPTIONS = dict(
     libvirt_suspend_mode=dict(type='str', default='pause', choices=['pause', 'managedsave']),
     libvirt_ip_address_timeout=dict(type='int', default=300),
     libvirt_machine_virtual_size=dict(type='int'),
-    libvirt_storage=dict(type='list', elements='dict', default=[]),
+    libvirt_storage=dict(type='list', elements='raw', default=[]),  # items checked one by one, named
     libvirt_shutdown_mode=dict(type='str', default='acpi', choices=['acpi', 'agent']),
     vm_box=dict(type='str'),
     vm_box_version=dict(type='str'),
@@ -77,9 +104,9 @@ LAB_OPTIONS = dict(
     vm_hostname=dict(type='str'),
     vm_boot_timeout=dict(type='int', default=300),
     vm_graceful_halt_timeout=dict(type='int', default=60),
-    vm_networks=dict(type='list', elements='dict', default=[]),
-    vm_synced_folders=dict(type='list', elements='dict', default=[]),
-    vm_provision=dict(type='list', elements='dict', default=[]),
+    vm_networks=dict(type='list', elements='raw', default=[]),  # items checked one by one, named
+    vm_synced_folders=dict(type='list', elements='raw', default=[]),  # items checked one by one, named
+    vm_provision=dict(type='list', elements='raw', default=[]),  # items checked one by one, named
     ssh_username=dict(type='str', default='vagrant'),
     ssh_private_key_path=dict(type='path'),
     ssh_insert_key=dict(type='bool', default=True),
@@ -178,6 +205,46 @@ class Machine(object):
     def _fail(self, option, value, allowed):
         raise ValidationError('host %s: %s' % (self.host, option), value, allowed)
 
+    def _mapping(self, option, item):
+        """A mapping (a list item of the settings), or a refusal naming it."""
+        if not isinstance(item, dict):
+            self._fail(option, item, 'a mapping of option names to values')
+        return item
+
+    def _text(self, option, value, required=False):
+        """A string without control characters (None when absent and not required)."""
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value or connection.CONTROL_CHARACTERS.search(value):
+            self._fail(option, value, 'a non-empty string without control characters')
+        return value
+
+    def _texts(self, option, value):
+        """A list of such strings."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self._fail(option, value, 'a list of strings')
+        return [self._text('%s[%d]' % (option, index), item, True) for index, item in enumerate(value)]
+
+    def _flag(self, option, value, default=False):
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self._fail(option, value, 'true or false')
+        return value
+
+    def _checked(self, option, check, *args):
+        """``check(*args)``, its refusal renamed to the setting: ``option``, or ``option(name)`` of
+        the name the check gave (a function, for checks that name items: ``dhcp_start`` ->
+        ``vm_networks[1].dhcp_start``)."""
+        try:
+            return check(*args)
+        except ValidationError as error:
+            inner = error.option
+            raise ValidationError('host %s: %s' % (self.host, option(inner) if callable(option) else option),
+                                  error.value, error.allowed)
+
     def _ip(self, value, option):
         try:
             return str(validate.netaddr.IPAddress(value, version=4))
@@ -187,13 +254,13 @@ class Machine(object):
     def _domain_name(self):
         prefix = self._get('libvirt_default_prefix')
         if prefix is None:
-            prefix = validate.name(self.lab, 'vagrantless_lab') + '_'
+            prefix = self._checked('vagrantless_lab', validate.name, self.lab) + '_'
         name = prefix + self.host
         if self._get('libvirt_random_hostname'):
             # vagrant-libvirt appends a random suffix so two projects never clash; a digest of
             # the project's path does that and is found again by the next run
             name += '_' + hashlib.sha256(os.path.abspath(self.project_dir).encode('utf-8')).hexdigest()[:8]
-        return validate.name(name, 'libvirt_default_prefix + inventory_hostname')
+        return self._checked('libvirt_default_prefix + inventory_hostname', validate.name, name)
 
     # -- pieces ----------------------------------------------------------------------------
     def connection(self):
@@ -220,9 +287,12 @@ class Machine(object):
 
     def _networks_and_interfaces(self):
         networks, interfaces, ports = [], [], []
+        self._network_origins = []  # the setting each network comes from, to name it in a refusal
         if self._get('libvirt_mgmt_attach'):
+            self._network_origins.append(None)
             mac = self._get('libvirt_management_network_mac')
-            mac = validate.mac(mac, 'libvirt_management_network_mac') if mac else derived_mac(self.name + '/0')
+            mac = self._checked('libvirt_management_network_mac', validate.mac, mac) if mac \
+                else derived_mac(self.name + '/0')
             name = self._get('libvirt_management_network_name')
             networks.append(dict(
                 name=name, address=self._get('libvirt_management_network_address'),
@@ -242,12 +312,13 @@ class Machine(object):
                 self._fail(option, item, 'a mapping with one key, the network kind (%s), to its options'
                            % ', '.join(NETWORK_KINDS))
             kind, options = list(item.items())[0]
-            options = _strip_libvirt_prefix(options)
+            options = self._network_options(option, _strip_libvirt_prefix(self._mapping(option, options or {})))
             if kind == 'forwarded_port':
                 ports.append(self._forwarded_port(option, options))
                 continue
             mac = options.get('mac')
-            mac = validate.mac(mac, option + '.mac') if mac else derived_mac('%s/%d' % (self.name, len(interfaces)))
+            mac = self._checked(option + '.mac', validate.mac, mac) if mac \
+                else derived_mac('%s/%d' % (self.name, len(interfaces)))
             if kind == 'public_network':
                 interfaces.append(self._public_interface(options, mac))
             elif options.get('tunnel_type'):
@@ -255,8 +326,20 @@ class Machine(object):
             else:
                 network = self._private_network(option, options, mac)
                 networks.append(network)
+                self._network_origins.append(option)
                 interfaces.append(self._interface(options, network['name'], mac))
         return networks, interfaces, ports
+
+    def _network_options(self, option, options):
+        """The typed options of a vm_networks item checked and converted (``"1500"`` -> 1500)."""
+        given = dict((key, value) for key, value in options.items() if key in NETWORK_ITEM_OPTIONS
+                     and value is not None)
+        result = ArgumentSpecValidator(dict((key, NETWORK_ITEM_OPTIONS[key]) for key in given)).validate(given)
+        if result.error_messages:
+            key = next((key for key in given if "'%s'" % key in result.error_messages[0]), '')
+            self._fail('%s.%s' % (option, key) if key else option, given.get(key, options),
+                       result.error_messages[0])
+        return dict(options, **result.validated_parameters)
 
     def _interface(self, options, network, mac):
         return dict(network=network, mac=mac, model=options.get('model_type'),
@@ -325,7 +408,8 @@ class Machine(object):
             cidr = validate.netaddr.IPNetwork(subnet).cidr
         except (validate.netaddr.AddrFormatError, ValueError, TypeError):
             self._fail(option + '.ip', subnet, 'an IPv4 address with a valid netmask')
-        return validate.name('%s-%s-%d' % (self.lab, cidr.network, cidr.prefixlen), option + '.network_name')
+        return self._checked(option + '.network_name', validate.name,
+                             '%s-%s-%d' % (self.lab, cidr.network, cidr.prefixlen))
 
     def _forwarded_port(self, option, options):
         for key in ('guest', 'host'):
@@ -335,10 +419,17 @@ class Machine(object):
         protocol = options.get('protocol', 'tcp')
         if protocol != 'tcp':
             self._fail(option + '.protocol', protocol, 'tcp (forwarded ports are SSH tunnels)')
-        gateway_ports = bool(options.get('gateway_ports', False))
-        return dict(guest=options['guest'], host=options['host'],
-                    host_ip=options.get('host_ip', '*' if gateway_ports else '127.0.0.1'),
-                    guest_ip=options.get('guest_ip'), gateway_ports=gateway_ports)
+        gateway_ports = self._flag(option + '.gateway_ports', options.get('gateway_ports'))
+        host_ip = self._checked(option + '.host_ip', tunnel.host_address,
+                                options.get('host_ip', '*' if gateway_ports else '127.0.0.1'))
+        if gateway_ports and tunnel.is_loopback(host_ip):
+            self._fail(option + '.host_ip', host_ip, 'with gateway_ports, an address other hosts reach ("*" or an '
+                       'address of the hypervisor), not a loopback one')
+        guest_ip = options.get('guest_ip')
+        if guest_ip is not None:
+            self._checked(option + '.guest_ip', tunnel.remote_host, guest_ip, 'guest_ip')
+        return dict(guest=options['guest'], host=options['host'], host_ip=host_ip, guest_ip=guest_ip,
+                    gateway_ports=gateway_ports)
 
     def _volumes(self):
         """The extra disks and CD-ROMs of ``libvirt_storage`` (the box disks come from the box)."""
@@ -346,20 +437,29 @@ class Machine(object):
         used = set([self._get('libvirt_disk_device') or 'vda'])
         for index, item in enumerate(self._get('libvirt_storage')):
             option = 'libvirt_storage[%d]' % index
+            item = self._mapping(option, item)
+            for key in ('path', 'dev', 'bus', 'cache', 'serial'):
+                self._text('%s.%s' % (option, key), item.get(key))
             if item.get('device') == 'cdrom':
+                if item.get('path'):
+                    self._checked(option + '.path', validate.absolute_path, item['path'])
                 cdroms.append(dict((k, item[k]) for k in ('path', 'dev', 'bus') if item.get(k)))
                 continue
             device = item.get('device') or self._next_device(used)
+            if not isinstance(device, str) or not re.fullmatch(DISK_DEVICE, device) or device in used:
+                self._fail(option + '.device', device, 'a free disk device name such as vdb or sdc')
             used.add(device)
             fmt = item.get('type', 'qcow2')
             if fmt not in ('qcow2', 'raw'):
                 self._fail(option + '.type', fmt, 'qcow2 or raw')
             name = os.path.basename(item['path']) if item.get('path') else '%s-%s.%s' % (self.name, device, fmt)
-            disks.append(dict(volume=validate.name(name, option + '.path'), device=device,
-                              capacity=item.get('size', '10G'), format=fmt, bus=item.get('bus'),
+            capacity = item.get('size', '10G')
+            self._checked(option + '.size', validate.size, capacity)
+            disks.append(dict(volume=self._checked(option + '.path', validate.name, name), device=device,
+                              capacity=capacity, format=fmt, bus=item.get('bus'),
                               cache=item.get('cache'), serial=item.get('serial'),
-                              shareable=bool(item.get('shareable', False)),
-                              allow_existing=bool(item.get('allow_existing', False))))
+                              shareable=self._flag(option + '.shareable', item.get('shareable')),
+                              allow_existing=self._flag(option + '.allow_existing', item.get('allow_existing'))))
         return disks, cdroms
 
     def _next_device(self, used):
@@ -374,10 +474,22 @@ class Machine(object):
         folders, project_listed = [], False
         for index, item in enumerate(self._get('vm_synced_folders')):
             option = 'vm_synced_folders[%d]' % index
-            item = _strip_libvirt_prefix(item)
+            item = _strip_libvirt_prefix(self._mapping(option, item))
             dest = item.get('dest')
-            if not isinstance(dest, str) or not posixpath.isabs(dest):
-                self._fail(option + '.dest', dest, 'an absolute path in the guest')
+            if (not isinstance(dest, str) or not posixpath.isabs(dest) or connection.CONTROL_CHARACTERS.search(dest)
+                    or '..' in dest.split('/')):
+                self._fail(option + '.dest', dest, 'an absolute path in the guest, without ".." or control '
+                           'characters')
+            self._text(option + '.src', item.get('src'))
+            for key in ('owner', 'group'):
+                if item.get(key) is not None:
+                    self._checked('%s.%s' % (option, key), connection.user_name, item[key], key)
+            for key in ('rsync__exclude', 'rsync__args', 'mount_options'):
+                self._texts('%s.%s' % (option, key), item.get(key))
+            if item.get('accessmode', 'passthrough') not in ACCESS_MODES:
+                self._fail(option + '.accessmode', item.get('accessmode'), 'one of %s' % ', '.join(ACCESS_MODES))
+            self._flag(option + '.disabled', item.get('disabled'))
+            self._flag(option + '.readonly', item.get('readonly'))
             project_listed = project_listed or dest == '/vagrant'
             if item.get('disabled'):
                 continue
@@ -398,6 +510,63 @@ class Machine(object):
                                    readonly=False, mount_options=[], tag=self._mount_tag('/vagrant')))
         return folders
 
+    def _check_later_steps(self, config):
+        """What every step of ``up`` will check, checked now with the same code, so that a bad
+        setting fails here, before the pool, the box or anything else is touched."""
+        self._checked(lambda inner: 'libvirt_' + inner, connection.system_uri, dict(config['connection']))
+        self._checked('libvirt_storage_pool_name', validate.name, config['pool']['name'])
+        if config['pool']['path'] is not None:
+            self._checked('libvirt_storage_pool_path', validate.absolute_path, config['pool']['path'])
+        if config['box']:
+            self._checked('vm_box', validate.box_name, config['box']['name'])
+            if config['box']['version']:
+                self._checked('vm_box_version', boxes.parse_constraint, config['box']['version'])
+            self._text('vm_box_url', config['box']['src'])
+            self._text('vm_box_download_checksum', config['box']['checksum'])
+        # the machine's disks on the box's volumes: <domain>.img, then <domain>_<N>.img
+        self._checked('libvirt_default_prefix + inventory_hostname', validate.name, self.name + '_9.img')
+        if self._get('libvirt_machine_virtual_size') is not None and self._get('libvirt_machine_virtual_size') < 1:
+            self._fail('libvirt_machine_virtual_size', self._get('libvirt_machine_virtual_size'),
+                       'a number of GiB greater than 0')
+        for origin, net in zip(self._network_origins, config['networks']):
+            params = dict(net, purge_dhcp_hosts=False)
+            if origin is None:
+                self._checked(_management_option, network.NetworkSpec, params)
+            else:
+                self._checked(lambda inner, at=origin: 'vm_hostname' if inner == 'dhcp_hosts[0].name' else
+                              '%s.%s' % (at, PRIVATE_OPTIONS.get(inner, inner)), network.NetworkSpec, params)
+        self._check_domain(config['domain'])
+        self._checked('ssh_username', connection.user_name, config['ssh']['user'])
+        if not 0 < config['ssh']['port'] < 65536:
+            self._fail('ssh_port', config['ssh']['port'], 'a port number from 1 to 65535')
+        key = self._get('ssh_private_key_path')
+        if key is not None and ('"' in key or connection.CONTROL_CHARACTERS.search(key)):
+            self._fail('ssh_private_key_path', key, 'a path without double quotes or control characters')
+        hostname = self._get('vm_hostname')
+        if hostname is not None and not connection.is_hostname(hostname):
+            self._fail('vm_hostname', hostname, connection.HOSTNAME_ALLOWED.replace(' or an IP address', ''))
+        for name, least in (('vm_boot_timeout', 1), ('libvirt_ip_address_timeout', 0),
+                            ('vm_graceful_halt_timeout', 0)):
+            if self._get(name) < least:
+                self._fail(name, self._get(name), '%d or more seconds' % least)
+
+    def _check_domain(self, args):
+        """libvirt_domain's own checks on the options the role will give it."""
+        given = dict(args, name=self.name, state='running')
+        if self._get('libvirt_graphics_passwd') is not None:  # kept out of the fact, checked all the same
+            given['graphics_passwd'] = self._get('libvirt_graphics_passwd')
+        result = ArgumentSpecValidator(domain_spec.argument_spec()).validate(given)
+        if result.error_messages:
+            message = result.error_messages[0]
+            key = next((key for key in sorted(given, key=len, reverse=True) if "'%s'" % key in message
+                        or message.startswith(key)), None)
+            value = '********' if key and 'passw' in key else given.get(key)
+            self._fail(_domain_option(key) if key else 'libvirt_<domain options>', value, message)
+        spec = self._checked(_domain_option, domain_xml.DomainSpec, result.validated_parameters)
+        paths = dict((index, disk.get('path') or '/var/lib/libvirt/images/%s' % disk.get('volume'))
+                     for index, disk in enumerate(spec.params.get('disks') or []))
+        self._checked(_domain_option, spec.desired, paths)
+
     @staticmethod
     def _mount_tag(dest):
         """A 9p/virtiofs mount tag for ``dest`` (at most 31 characters)."""
@@ -407,6 +576,14 @@ class Machine(object):
         steps = []
         for index, item in enumerate(self._get('vm_provision')):
             option = 'vm_provision[%d]' % index
+            item = self._mapping(option, item)
+            for key in ('name', 'inline', 'path', 'source', 'destination'):
+                self._text('%s.%s' % (option, key), item.get(key))
+            if isinstance(item.get('args'), list):
+                self._texts(option + '.args', item['args'])
+            elif item.get('args') is not None:
+                self._text(option + '.args', item['args'])
+            self._flag(option + '.privileged', item.get('privileged'), True)
             kind = item.get('type', 'shell')
             if kind not in PROVISIONER_TYPES:
                 self._fail(option + '.type', kind, 'one of %s (Ansible provisioning: use a later play of your '
@@ -482,6 +659,7 @@ class Machine(object):
             state_dir=state_dir, tunnel_dir=os.path.join(state_root, 'tunnels'), project_dir=self.project_dir,
             wait_for_ssh=bool(box),
         )
+        self._check_later_steps(config)
         # what `up` last brought this machine up with: an unchanged digest on the same boot is a machine up
         # (a graphics password is never in it: a machine with one always takes the full sequence)
         config['digest'] = None if self._get('libvirt_graphics_passwd') else hashlib.sha256(
@@ -491,6 +669,18 @@ class Machine(object):
         records = os.path.join(glob.escape(config['tunnel_dir']), glob.escape(self.name), '*.json')
         config['tunnels_open'] = config['hypervisor'] != 'localhost' or bool(glob.glob(records))
         return config
+
+
+def _management_option(inner):
+    return MANAGEMENT_OPTIONS.get(inner, 'libvirt_management_network_mac' if inner.startswith('dhcp_hosts')
+                                  else 'libvirt_management_network_' + inner)
+
+
+def _domain_option(inner):
+    head = re.split(r'[.\[]', inner, maxsplit=1)[0]
+    if head in DERIVED_FROM:
+        return '%s (libvirt_domain %s)' % (DERIVED_FROM[head], inner)
+    return 'libvirt_' + inner
 
 
 def domain_disks(box_volumes, settings):

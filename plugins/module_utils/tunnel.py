@@ -24,7 +24,7 @@ import stat
 import subprocess
 import time
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import files, validate
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, files, validate
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -37,8 +37,6 @@ STOP_WAIT = 5.0
 LOG_TAIL = 2000
 PROTOCOLS = ('tcp',)
 PORT_ALLOWED = 'a TCP port number from 1 to 65535'
-HOSTNAME_PATTERN = re.compile(r'\A[A-Za-z0-9_]([A-Za-z0-9_.-]{0,252})\Z')
-USER_PATTERN = re.compile(r'\A[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\$?\Z')
 RECORD_PATTERN = re.compile(r'\A([0-9]{1,5})\.(json|pid|log)\Z')
 # ssh(1)'s flags: those that take a value and those that do not.
 SSH_FLAGS_WITH_VALUE = 'BbcDEeFIiJLlmOoPpQRSWw'
@@ -64,7 +62,10 @@ def port(value, option):
 
 
 def ip_literal(value):
-    """``value`` as an ``ipaddress`` address, or None when it is no IP literal."""
+    """``value`` as an ``ipaddress`` address, or None when it is no IP literal (IPv6 scope ids,
+    free text after "%", are refused)."""
+    if not isinstance(value, str) or '%' in value:
+        return None
     try:
         return ipaddress.ip_address(value)
     except ValueError:
@@ -84,17 +85,13 @@ def is_loopback(host_ip):
 
 def remote_host(value, option):
     """An IP address or a host name that is safe as one ssh argument (no leading "-")."""
-    if isinstance(value, str) and (ip_literal(value) is not None or HOSTNAME_PATTERN.fullmatch(value)):
+    if isinstance(value, str) and (ip_literal(value) is not None or connection.is_hostname(value)):
         return value
-    raise ValidationError(option, value, 'an IP address or a host name (letters, digits, "_ . -", '
-                          'not starting with "-" or ".")')
+    raise ValidationError(option, value, connection.HOSTNAME_ALLOWED)
 
 
 def ssh_user(value):
-    if value is None or (isinstance(value, str) and USER_PATTERN.fullmatch(value)):
-        return value
-    raise ValidationError('ssh_user', value, 'a user name: 1 to 64 letters, digits and "_ . -", '
-                          'not starting with "-" or "."')
+    return None if value is None else connection.user_name(value, 'ssh_user')
 
 
 def extra_args(value):

@@ -248,7 +248,8 @@ class VolumeManager(object):
             raise validate.ValidationError('capacity', None, 'a size for a new empty volume, such as 10G')
         # a generated image, set by the module: dict(data=ISO bytes, files={name: content}, label=...)
         self.image = params.get('image')
-        self._current_listing = ''
+        self._current_files = None  # what the existing generated image holds, once read
+        self._current_label = None
         self.result = dict(changed=False, bytes_sent=0)
 
     def ensure(self, conn):
@@ -270,8 +271,10 @@ class VolumeManager(object):
             volume, after = self._converge(conn, pool, volume, before)
         self.result['diff'] = xmltree.diff(before, after)
         if self.image is not None:
-            content = dict(before=self._current_listing,
-                           after=isoimage.listing(self.image['files'], self.image['label']),
+            masked = self.image.get('masked', ())
+            content = dict(before=isoimage.listing(self._current_files, self._current_label, masked),
+                           after=isoimage.listing(self.image['files'], self.image['label'], masked,
+                                                  self._current_files),
                            before_header='image content', after_header='image content')
             self.result['diff'] = [dict(self.result['diff'], before_header='volume', after_header='volume'), content]
         self.result['volume'] = describe(volume) if volume is not None else dict(name=self.name)
@@ -371,5 +374,5 @@ class VolumeManager(object):
         if size > GENERATED_IMAGE_MAX:
             return True
         label, files = isoimage.read(download_bytes(conn, volume, size))
-        self._current_listing = isoimage.listing(files, label)
+        self._current_files, self._current_label = files, label
         return not (label == self.image['label'] and files == isoimage.encoded(self.image['files']))

@@ -78,7 +78,10 @@ options:
     type: dict
     suboptions:
       user_data:
-        description: The C(user-data) file, for example a C(#cloud-config) document.
+        description:
+          - The C(user-data) file, for example a C(#cloud-config) document.
+          - It is where passwords, keys and tokens usually go, so it is never logged and C(--diff)
+            shows it by its size only (and whether it changed), never its content.
         type: str
         required: true
       meta_data:
@@ -107,7 +110,10 @@ extends_documentation_fragment:
   - vagrantless.libvirt.attributes
 attributes:
   diff_mode:
-    description: Shows the volume XML, and for generated images their files, before and after.
+    description:
+      - Shows the volume XML, and for generated images their files, before and after.
+      - The C(user-data) of a O(cloud_init) seed is shown by its size only, and whether it changed
+        (it usually carries passwords and keys); C(meta-data) and C(network-config) are shown.
     support: full
 notes:
   - Images of files are ISO 9660 with Rock Ridge and Joliet names; floppy images are not made.
@@ -188,9 +194,11 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.volume import 
 
 def generated_image(params):
     """The image the options describe (dict of data, files and label), or None."""
+    masked = ()
     if params['cloud_init']:
         spec = params['cloud_init']
         files, label = isoimage.cloud_init_files(spec['user_data'], spec['meta_data'], spec['network_config']), 'cidata'
+        masked = isoimage.CLOUD_INIT_SECRET_FILES
     elif params['files']:
         files, label = dict(params['files']['contents'] or {}), params['files']['label']
         for path in params['files']['paths'] or []:
@@ -201,7 +209,7 @@ def generated_image(params):
     else:
         return None
     return dict(data=isoimage.build(files, label, 'files.contents' if params['files'] else 'cloud_init'),
-                files=files, label=label)
+                files=files, label=label, masked=masked)
 
 
 def main():
@@ -219,7 +227,7 @@ def main():
             upload=dict(type='path'),
             allow_existing=dict(type='bool', default=False),
             cloud_init=dict(type='dict', options=dict(
-                user_data=dict(type='str', required=True),
+                user_data=dict(type='str', required=True, no_log=True),
                 meta_data=dict(type='str'),
                 network_config=dict(type='str'),
             )),

@@ -9,6 +9,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 HOME = '/home/u'
 
@@ -33,8 +34,14 @@ def uri(**params):
     ({'connect_via_ssh': True}, 'qemu+ssh://localhost/system?no_verify=1&keyfile=/home/u/.ssh/id_rsa'),
     ({'host': 'hv1', 'connect_via_ssh': True, 'username': 'admin'},
      'qemu+ssh://admin@hv1/system?no_verify=1&keyfile=/home/u/.ssh/id_rsa'),
-    ({'host': 'hv1', 'connect_via_ssh': True, 'username': 'a b'},
-     'qemu+ssh://a%20b@hv1/system?no_verify=1&keyfile=/home/u/.ssh/id_rsa'),
+    ({'host': 'hv1:2222', 'connect_via_ssh': True}, 'qemu+ssh://hv1:2222/system?no_verify=1&keyfile=/home/u/.ssh/id_rsa'),
+    ({'host': '::1'}, 'qemu://[::1]/system'),
+    ({'host': '[fd00::5]:16509'}, 'qemu://[fd00::5]:16509/system'),
+    ({'host': '10.0.0.7'}, 'qemu://10.0.0.7/system'),
+    # a key path with a space, "&" or "#" stays one query value
+    ({'host': 'hv1', 'connect_via_ssh': True, 'id_ssh_key_file': '/keys/my key&x=1#f'},
+     'qemu+ssh://hv1/system?no_verify=1&keyfile=/keys/my+key%26x%3D1%23f'),
+    ({'socket': '/run/a b/sock?x'}, 'qemu:///system?socket=/run/a+b/sock%3Fx'),
     ({'host': 'hv1', 'connect_via_ssh': True, 'id_ssh_key_file': 'lab_key'},
      'qemu+ssh://hv1/system?no_verify=1&keyfile=/home/u/.ssh/lab_key'),
     ({'host': 'hv1', 'connect_via_ssh': True, 'id_ssh_key_file': '/keys/k'},
@@ -100,3 +107,50 @@ def test_failures_name_the_uri_and_a_cause(uri_value, hint):
 ])
 def test_error_hints(message, hint):
     assert hint in connection.explain_libvirt_error(Exception(message))
+
+
+@pytest.mark.parametrize('params, option', [
+    ({'host': 'hv1/system?socket=/tmp/evil#'}, 'host'),
+    ({'host': 'hv1?keyfile=/tmp/k'}, 'host'),
+    ({'host': 'hv1#frag'}, 'host'),
+    ({'host': 'evil@hv1'}, 'host'),
+    ({'host': 'hv1\n'}, 'host'),
+    ({'host': '-oProxyCommand=x'}, 'host'),
+    ({'host': 'hv1:0'}, 'host'),
+    ({'host': 'hv1:99999'}, 'host'),
+    ({'host': 'hv1:ssh'}, 'host'),
+    ({'host': 'fe80::1%eth0'}, 'host'),
+    ({'host': 'a..b'}, 'host'),
+    ({'host': 'x' * 254}, 'host'),
+    ({'host': 'hv1', 'connect_via_ssh': True, 'username': 'root@evil'}, 'username'),
+    ({'host': 'hv1', 'connect_via_ssh': True, 'username': 'a b'}, 'username'),
+    ({'host': 'hv1', 'connect_via_ssh': True, 'username': 'admin\n'}, 'username'),
+    ({'host': 'hv1', 'connect_via_ssh': True, 'username': '-oProxyCommand=x'}, 'username'),
+    ({'host': 'hv1', 'connect_via_ssh': True, 'username': 'a:b'}, 'username'),
+    ({'host': 'hv1', 'connect_via_ssh': True, 'id_ssh_key_file': '/k\n'}, 'id_ssh_key_file'),
+    ({'host': 'hv1', 'connect_via_ssh': True, 'id_ssh_key_file': '/k\x00'}, 'id_ssh_key_file'),
+    ({'socket': 'relative/sock'}, 'socket'),
+    ({'socket': '/run/sock\r'}, 'socket'),
+    ({'uri': 'qemu:///system\n'}, 'uri'),
+    ({'uri': 'qemu:///system?socket=/a b'}, 'uri'),
+    ({'uri': '/no/scheme'}, 'uri'),
+    ({'driver': 'xen'}, 'driver'),
+])
+def test_parts_that_would_change_the_uri_are_refused(params, option):
+    with pytest.raises(ValidationError) as caught:
+        uri(**params)
+    assert caught.value.option == option
+
+
+def test_a_bad_system_uri_is_refused_in_session_mode():
+    with pytest.raises(ValidationError) as caught:
+        connection.system_uri({'qemu_use_session': True, 'system_uri': 'qemu:///system\n'})
+    assert caught.value.option == 'system_uri'
+
+
+@pytest.mark.parametrize('value, ok', [
+    ('web', True), ('web-1.lab.example', True), ('host_1', True), ('localhost', True), ('1.2.3.4', False),
+    ('web\n', False), ('-web', False), ('web-', False), ('.web', False), ('web.', False), ('w b', False),
+    ('', False), (None, False), (42, False), ('a' * 64, False), ('a' * 63, True), ('\u0435vil', False)])
+def test_host_names(value, ok):
+    assert connection.is_hostname(value) is ok

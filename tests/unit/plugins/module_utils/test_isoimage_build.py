@@ -47,3 +47,32 @@ def test_bad_names(files, label, option):
 
 def test_reading_garbage_gives_nothing():
     assert isoimage.read(b'not an iso' * 1000) == (None, {})
+
+
+SECRET = '#cloud-config\nchpasswd: {list: "root:S3cr3t-pw"}\nssh_authorized_keys: [ssh-ed25519 AAAAsecret]\n'
+
+
+def test_masked_files_show_their_size_and_whether_they_changed_never_their_content():
+    new = isoimage.cloud_init_files(SECRET, 'instance-id: web\n')
+    old = isoimage.cloud_init_files('#cloud-config\n', 'instance-id: web\n')
+    masked = isoimage.CLOUD_INIT_SECRET_FILES
+    before = isoimage.listing(old, 'cidata', masked)
+    after = isoimage.listing(new, 'cidata', masked, old)
+    assert 'S3cr3t' not in before + after and 'AAAAsecret' not in before + after
+    assert before == 'label: cidata\n--- meta-data\ninstance-id: web\n--- user-data\n' \
+                     '(14 bytes, masked: it may hold passwords or keys)\n'
+    assert '--- user-data\n(%d bytes, masked: it may hold passwords or keys; changed)\n' % len(SECRET) in after
+    same = isoimage.listing(new, 'cidata', masked, isoimage.encoded(new))
+    assert '; changed' not in same and 'instance-id: web' in same
+
+
+def test_libvirt_volume_masks_user_data_and_marks_it_no_log():
+    import importlib
+    module = importlib.import_module('ansible_collections.vagrantless.libvirt.plugins.modules.libvirt_volume')
+    params = dict(cloud_init=dict(user_data=SECRET, meta_data=None, network_config=None), files=None)
+    image = module.generated_image(params)
+    assert image['masked'] == ('user-data',)
+    assert image['files']['user-data'] == SECRET  # the seed itself holds it, of course
+    with open(module.__file__) as handle:
+        source = handle.read()
+    assert "user_data=dict(type='str', required=True, no_log=True)" in source
