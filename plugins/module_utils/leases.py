@@ -136,7 +136,12 @@ def read_lease_files(paths, bridges, warn=None):
     (libvirt names its files ``<bridge>.status``)."""
     records = []
     for path in paths:
-        files = [os.path.join(path, name) for name in sorted(os.listdir(path))] if os.path.isdir(path) else [path]
+        try:
+            files = [os.path.join(path, name) for name in sorted(os.listdir(path))] if os.path.isdir(path) else [path]
+        except (IOError, OSError) as error:  # removed or closed to us since we looked
+            if warn:
+                warn('cannot list %s: %s' % (path, error))
+            continue
         for name in files:
             base = os.path.basename(name)
             if not (base.endswith('.status') or base.endswith('.leases')) or not os.path.isfile(name):

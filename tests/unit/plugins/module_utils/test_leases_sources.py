@@ -74,10 +74,15 @@ def test_lease_files_in_a_directory_map_bridges_to_networks(tmp_path):
 
 
 def test_unreadable_paths_warn(tmp_path):
+    """A lease file that cannot be read is passed over with a warning naming it (reading
+    /proc/self/mem from its start fails with an I/O error, even for root); a missing one and a
+    directory named like one are passed over quietly."""
     warnings, warn = collect()
-    path = tmp_path / 'x.leases'
-    path.mkdir()
-    assert leases.read_lease_files([str(path / 'missing.leases')], {}, warn) == []
+    (tmp_path / 'dir.leases').mkdir()
+    unreadable = tmp_path / 'virbr9.leases'
+    unreadable.symlink_to('/proc/self/mem')
+    assert leases.read_lease_files([str(tmp_path), str(tmp_path / 'missing.leases')], {}, warn) == []
+    assert len(warnings) == 1 and 'cannot read %s' % unreadable in warnings[0], warnings
 
 
 @pytest.fixture

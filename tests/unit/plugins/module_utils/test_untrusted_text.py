@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    domain_spec, domain_xml, isoimage, metadata, network, package, pool, snapshot, tunnel, validate, volume)
+    connection, domain_spec, domain_xml, isoimage, metadata, network, package, pool, snapshot, tunnel, validate, volume)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -31,8 +31,10 @@ def test_a_trailing_new_line_is_refused(check, value):
 
 def test_module_patterns_match_whole_strings():
     assert not package.DEVICE_PATTERN.fullmatch('vda\n') and not package.DEVICE_PATTERN.match('vda\n')
-    assert not tunnel.HOSTNAME_PATTERN.match('host\n') and not tunnel.USER_PATTERN.match('user\n')
-    assert not tunnel.RECORD_PATTERN.match('8080.json\n') and tunnel.USER_PATTERN.match('machine$')
+    assert not connection.is_hostname('host\n') and not connection.USER_PATTERN.fullmatch('user\n')
+    with pytest.raises(ValidationError):
+        tunnel.remote_host('host\n', 'ssh_host')
+    assert not tunnel.RECORD_PATTERN.match('8080.json\n') and connection.USER_PATTERN.fullmatch('machine$')
     assert not isoimage.FILE_NAME.match('user-data\n') and not isoimage.LABEL.match('cidata\n')
     assert not metadata.KEY_PATTERN.match('lab\n')
     # a MAC is read leniently but written back normalized: the new line never goes further
