@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 import harness  # pylint: disable=import-error
-from test_bad_input import CRASH  # pylint: disable=import-error
+from verdicts import CRASH  # pylint: disable=import-error
 
 SETTINGS_TASKS = ("Check the machine's settings and derive its up sequence", 'Validating arguments against arg spec')
 COMMON = dict(vagrantless_lab='vlt-rel-set', libvirt_driver=harness.DRIVER, libvirt_uri=harness.URI,

@@ -13,7 +13,7 @@ import json
 import os
 
 import harness  # pylint: disable=import-error
-from test_bad_input import CRASH  # pylint: disable=import-error
+from verdicts import CRASH  # pylint: disable=import-error
 
 GOOD = {"ip-address": "10.91.41.5", "mac-address": "52:54:00:91:00:41", "hostname": "vlt-rel-good",
         "expiry-time": 1795535000}
