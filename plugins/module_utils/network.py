@@ -577,8 +577,8 @@ class NetworkManager(object):
         hosts_only = current is not None and not xmltree.differs(_without_hosts(current), _without_hosts(merged))
         running = net is not None and bool(net.isActive())
         macs = [host['mac'] for host in self.spec.hosts]
-        stale = [host.get("mac") for unused, host in live_lag(net, current, macs)] if running and macs else []
-        if stale:  # the running network lacks reservations its definition holds (or will hold)
+        stale = [host.get('mac') for unused, host in live_lag(net, current, macs)] if running and macs else []
+        if stale:  # the running network lags reservations its definition holds (another run started it)
             before_state['live reservations behind the definition'] = ', '.join(stale)
         lagging = running and (needs_restart(xmltree.parse(net.XMLDesc(0)), current)
                                or (xml_changed and not hosts_only))
