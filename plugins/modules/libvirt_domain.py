@@ -822,7 +822,7 @@ removed_metadata:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_spec
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     connect, connection_argument_spec)
@@ -831,7 +831,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import 
 
 def main():
     module = AnsibleModule(
-        argument_spec=connection_argument_spec(**domain_spec.argument_spec()),
+        argument_spec=connection_argument_spec(**domain_options.argument_spec()),
         supports_check_mode=True,
     )
     with failing_cleanly(module, 'domain %s' % module.params['name']):
