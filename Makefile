@@ -14,7 +14,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv lab lab-down smoke units sanity lint integration e2e reliability molecule ee demo demo-down summary test clean .build
+.PHONY: help venv lab lab-down generated smoke units sanity lint integration e2e reliability molecule ee demo demo-down summary test clean .build
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -46,6 +46,10 @@ smoke: lab  ## boot the tiny box with plain virsh and run a command over SSH
 	else r='<testcase name="tiny box boots and answers SSH"><failure/></testcase>'; fi; \
 	echo "<testsuite name=\"lab\">$$r</testsuite>" > $(RESULTS)/smoke.xml; \
 	case "$$r" in *failure*) exit 1;; esac
+
+generated: venv  ## rewrite what the option declarations give: module DOCUMENTATION options, roles' argument specs
+	PYTHONPATH=$(CURDIR)/.collections $(BIN)/python tests/module_docs.py
+	PYTHONPATH=$(CURDIR)/.collections $(BIN)/python tests/argument_specs.py
 
 units: venv  ## unit tests (libvirt's test:///default driver, no lab needed)
 	mkdir -p $(RESULTS)

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write (or, with --check, compare) the roles' meta/argument_specs.yml from the one source
-of truth: plugins/module_utils/machine.py's settings, with libvirt_domain's and the
-connection fragment's descriptions. `make units` runs the check, so a setting added to
+of truth: plugins/module_utils/machine.py's settings, with the descriptions of libvirt_domain's
+options (plugins/module_utils/domain_options.py) and of the connection fragment. `make units` runs the check, so a setting added to
 machine.py without its spec fails the suite.
 
     PYTHONPATH=.collections python tests/argument_specs.py [--check]
@@ -14,7 +14,7 @@ import sys
 
 import yaml
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options, machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MACHINE_NOTE = ('The machine settings (every C(vm_*), C(ssh_*), C(libvirt_*) and C(vagrantless_*) variable of '
@@ -106,7 +106,7 @@ def _description(value):
 
 def machine_options():
     """Every setting as an argument spec entry with its description."""
-    domain_docs = _doc_options('plugins/modules/libvirt_domain.py', 'DOCUMENTATION')
+    domain_docs = domain_options.OPTIONS.documentation()
     connection_docs = _doc_options('plugins/doc_fragments/connection.py', 'DOCUMENTATION')
     options = {}
     for name, spec in sorted(machine.argument_spec().items()):

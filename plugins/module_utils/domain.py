@@ -19,8 +19,6 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import 
     LibvirtOperationError, diff_entries, inactive_xml, lookup)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 
-STATES = ('present', 'running', 'stopped', 'paused', 'saved', 'absent')
-SHUTDOWN_MODES = ('acpi', 'agent')
 POLL_SECONDS = 0.1
 # What libvirt says when another run defined or started the same domain first.
 RACE_ERRORS = (libvirt.VIR_ERR_OPERATION_FAILED, libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_DOM_EXIST) \

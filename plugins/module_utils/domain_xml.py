@@ -15,30 +15,18 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import metadata, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options, metadata, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import check_xml_options
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain_options import (
+    CPU_FEATURE_POLICIES, INPUT_BUSES, INPUT_TYPES, MEMORY_BACKING)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 E = xmltree.element
-GRAPHICS_TYPES = ('vnc', 'spice', 'sdl', 'none')
-VIDEO_TYPES = ('cirrus', 'vga', 'qxl', 'virtio', 'vmvga', 'bochs', 'ramfb', 'none')
-CPU_MODES = ('host-model', 'host-passthrough', 'custom', 'maximum')
-DISK_BUSES = ('virtio', 'scsi', 'sata', 'ide', 'usb')
-CACHE_MODES = ('default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe')
-BOOT_DEVICES = ('hd', 'network', 'cdrom', 'fd')
-INTERFACE_TYPES = ('network', 'bridge', 'direct', 'udp', 'server', 'client', 'mcast')
 # libvirt's NIC models for QEMU (its virDomainNetModel names) and QEMU's own legacy device names
 NIC_MODELS = ('virtio', 'virtio-transitional', 'virtio-non-transitional', 'e1000', 'e1000e', 'igb', 'rtl8139',
               'ne2k_pci', 'pcnet', 'i82551', 'i82557b', 'i82559er', 'vmxnet3', 'usb-net', 'spapr-vlan', 'lan9118',
               'smc91c111')
 DOMAIN_TYPES = {'kvm': 'kvm', 'qemu': 'qemu'}
-# the children of libvirt's <memoryBacking>
-MEMORY_BACKING = ('hugepages', 'nosharepages', 'locked', 'source', 'access', 'allocation', 'discard')
-CPU_FEATURE_POLICIES = ('force', 'require', 'optional', 'disable', 'forbid')
-INPUT_TYPES = ('mouse', 'tablet', 'keyboard')
-INPUT_BUSES = ('ps2', 'usb', 'virtio')
-WATCHDOG_MODELS = ('i6300esb', 'ib700', 'diag288', 'itco')
-WATCHDOG_ACTIONS = ('reset', 'shutdown', 'poweroff', 'pause', 'none', 'dump', 'inject-nmi')
 # a PCI address part (domain, bus, slot, function): hexadecimal with 0x, or decimal
 PCI_NUMBER = re.compile(r'\A(0[xX][0-9A-Fa-f]{1,4}|[0-9]{1,5})\Z')
 # a USB class, vendor or product id in hexadecimal (0x optional), -1 for any
@@ -49,23 +37,12 @@ SCALARS = (str, int, float, bool)
 
 # vagrant-libvirt's defaults, applied when a domain is created; on an existing domain
 # only the options given are merged, so `state: stopped` alone changes no definition.
-DEFAULTS = dict(memory=512, cpus=1, features=['acpi', 'apic', 'pae'], machine_arch='x86_64', boot=['hd'],
-                disk_bus='virtio', nic_model_type='virtio', graphics_type='vnc', graphics_ip='127.0.0.1',
-                graphics_autoport=True, graphics_port=5900, keymap='en-us', video_type='cirrus', video_vram=9216,
-                cpu_fallback='allow', disks=[], interfaces=[], disk_device='vda')
-DEFINITION_OPTIONS = ('title', 'description', 'uuid', 'memory', 'cpus', 'cputopology', 'nested', 'cpu_mode',
-                      'cpu_model', 'cpu_fallback', 'features', 'machine_type', 'machine_arch', 'emulator_path',
-                      'loader', 'kernel', 'initrd', 'cmd_line', 'boot', 'disk_bus', 'disks', 'nic_model_type',
-                      'interfaces', 'graphics_type', 'graphics_ip', 'graphics_port', 'graphics_autoport',
-                      'graphics_passwd', 'keymap', 'video_type', 'video_vram', 'serial_log', 'qemu_use_agent',
-                      'metadata', 'kvm_hidden', 'hyperv_features', 'memorybacking', 'numa_nodes', 'cpu_features',
-                      'nvram', 'secure_boot', 'dtb', 'qemuargs', 'qemuenv', 'inputs', 'sound_type', 'video_accel3d',
-                      'rng', 'watchdog', 'smartcard', 'tpm_model', 'tpm_type', 'tpm_path', 'tpm_version',
-                      'usb_controller', 'redirdevs', 'redirfilters', 'pcis', 'usbs', 'channels', 'filesystems',
-                      'serials', 'disk_device', 'volume_cache')
+# Both, and the options that build each shared part of the definition, are declared in domain_options.
+DEFAULTS = domain_options.NEW_DOMAIN_DEFAULTS
+DEFINITION_OPTIONS = domain_options.DEFINITION_OPTIONS
+PARTS = domain_options.parts()
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 TUNNEL_TYPES = ('udp', 'server', 'client', 'mcast')
-GRAPHICS_OPTIONS = ('graphics_type', 'graphics_ip', 'graphics_port', 'graphics_autoport', 'graphics_passwd', 'keymap')
 # identity keys: a disk by its target, an interface by its MAC, a channel by its name...
 KEYS = {
     'devices/disk': xmltree.attribute_key('target/@dev'),
@@ -324,6 +301,11 @@ class DomainSpec(object):
     def _has(self, *options):
         return self.new or any(option in self.given for option in options)
 
+    def _has_part(self, part):
+        """Whether to build a part of the definition: always for a new domain, else when one of
+        the options that build it (declared in domain_options) is given."""
+        return self._has(*PARTS[part])
+
     def desired(self, disk_paths, new=True):
         """The definition; ``disk_paths`` maps each disk index to its file (volumes resolved).
         For an existing domain (``new=False``) only what the options give is built."""
@@ -338,20 +320,20 @@ class DomainSpec(object):
         record = dict(params.get('metadata') or {})
         if record:
             xmltree.sub(root, 'metadata').append(metadata.encode(record))
-        if self._has('memory'):
+        if self._has_part('memory'):
             memory_kib = params['memory'] * 1024
             xmltree.sub(root, 'memory', {'unit': 'KiB'}, text=memory_kib)
             xmltree.sub(root, 'currentMemory', {'unit': 'KiB'}, text=memory_kib)
-        if self._has('cpus'):
+        if self._has_part('vcpu'):
             xmltree.sub(root, 'vcpu', {'placement': 'static'}, text=params['cpus'])
-        if self._has('machine_arch', 'machine_type', 'loader', 'kernel', 'initrd', 'cmd_line', 'boot', 'nvram', 'dtb'):
+        if self._has_part('os'):
             root.append(self._os())
         backing = self._memory_backing()
         if backing is not None:
             root.append(backing)
-        if self._has('features', 'kvm_hidden', 'hyperv_features', 'secure_boot'):
+        if self._has_part('features'):
             root.append(self._features())
-        if self._has('cpu_mode', 'cpu_model', 'cputopology', 'nested', 'cpu_features', 'numa_nodes'):
+        if self._has_part('cpu'):
             cpu = self._cpu(driver)
             if cpu is not None:
                 root.append(cpu)
@@ -491,10 +473,10 @@ class DomainSpec(object):
                                             'name': item.get('target_name'), 'address': item.get('target_address'),
                                             'port': item.get('target_port')})
         graphics = params.get('graphics_type') or 'vnc'
-        if graphics != 'none' and self._has(*GRAPHICS_OPTIONS):
+        if graphics != 'none' and self._has_part('graphics'):
             devices.append(self._graphics(graphics))
         video = params.get('video_type') or 'cirrus'
-        if video != 'none' and self._has('video_type', 'video_vram'):
+        if video != 'none' and self._has_part('video'):
             vram = params.get('video_vram') or 9216
             model = E('model', {'type': video, 'vram': _power_of_two_kib(vram)
                                 if video in ('cirrus', 'vga', 'qxl', 'virtio') else vram, 'heads': 1, 'primary': 'yes'})

@@ -26,14 +26,10 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    boxes, connection, domain_spec, domain_xml, network, tunnel, validate)
+    boxes, connection, domain_options, domain_xml, network, tunnel, validate)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
-# libvirt_domain options a machine does not set directly: the role derives them.
-DERIVED_DOMAIN_OPTIONS = frozenset(['name', 'state', 'disks', 'cdroms', 'interfaces', 'metadata', 'restart',
-                                    'remove_volumes', 'remove_reservations', 'remove_networks',
-                                    'graceful_timeout', 'only_existing'])
 # The modules' connection options as libvirt_<option>, but host: libvirt_host is the hypervisor (the
 # URI's host with connect_via_ssh, else where libvirt work runs).
 CONNECTION_OPTIONS = dict((name, option) for name, option in CONNECTION_ARGUMENT_SPEC.items() if name != 'host')
@@ -122,10 +118,10 @@ NOT_SETTINGS = frozenset(['vagrantless_machine', 'vagrantless_lab', 'vagrantless
                           'libvirt_uuid', 'libvirt_state', 'libvirt_macs', 'libvirt_addresses'])
 
 
-def domain_options():
-    """libvirt_domain's options a machine sets as ``libvirt_<option>``."""
-    return dict((name, spec) for name, spec in domain_spec.argument_spec().items()
-                if name not in DERIVED_DOMAIN_OPTIONS)
+def domain_settings():
+    """libvirt_domain's options a machine sets, by variable (``libvirt_<option>``); the
+    declarations in domain_options say which (the role derives the others)."""
+    return domain_options.OPTIONS.settings()
 
 
 def argument_spec():
@@ -133,11 +129,9 @@ def argument_spec():
     spec = dict(LAB_OPTIONS)
     for name, entry in CONNECTION_OPTIONS.items():
         spec['libvirt_' + name] = dict(entry)
-    for name, entry in domain_options().items():
-        entry = dict(entry)
-        entry.pop('default', None)  # vagrant-libvirt's defaults apply in libvirt_domain, for new domains
-        spec['libvirt_' + name] = entry
-    spec['libvirt_shutdown_mode'] = LAB_OPTIONS['libvirt_shutdown_mode']
+    for variable, option in domain_settings().items():
+        # vagrant-libvirt's defaults apply in libvirt_domain, for new domains
+        spec[variable] = option.argument_spec(with_default=False)
     return spec
 
 
@@ -555,7 +549,7 @@ class Machine(object):
         given = dict(args, name=self.name, state='running')
         if self._get('libvirt_graphics_passwd') is not None:  # kept out of the fact, checked all the same
             given['graphics_passwd'] = self._get('libvirt_graphics_passwd')
-        result = ArgumentSpecValidator(domain_spec.argument_spec()).validate(given)
+        result = ArgumentSpecValidator(domain_options.argument_spec()).validate(given)
         if result.error_messages:
             message = result.error_messages[0]
             key = next((key for key in sorted(given, key=len, reverse=True) if "'%s'" % key in message
@@ -608,10 +602,9 @@ class Machine(object):
         return steps
 
     def _domain(self, interfaces, cdroms, folders):
-        args = dict((name, self._get('libvirt_' + name)) for name in domain_options()
-                    if self._get('libvirt_' + name) is not None)
-        args.pop('shutdown_mode', None)
-        args.pop('graphics_passwd', None)  # a secret: the role passes its variable, never a fact
+        # a secret (graphics_passwd) stays out: the role passes its variable, never a fact
+        args = dict((option.name, self._get(variable)) for variable, option in domain_settings().items()
+                    if self._get(variable) is not None and not option.no_log)
         filesystems = [dict(source=f['src'], target=f['tag'], driver=f['type'], accessmode=f['accessmode'],
                             readonly=f['readonly']) for f in folders if f['type'] in ('9p', 'virtiofs')]
         if filesystems:

@@ -23,6 +23,7 @@ description:
     O(name) and O(state) changes no definition.
   - Disks and interfaces of a running domain that can be attached live are not attached live
     yet; they are written to the definition and reported as RV(restart_required).
+# options: written from plugins/module_utils/domain_options.py by `make generated`: edit them there
 options:
   name:
     description: The domain name (vagrant-libvirt's C(<project dir>_<machine>)).
@@ -30,11 +31,11 @@ options:
     required: true
   state:
     description:
-      - C(present) defines the domain and leaves it as it is; C(running), C(stopped), C(paused)
-        and C(saved) (managed save) also move it there; C(absent) stops and undefines it with its
-        NVRAM, managed save and snapshot metadata.
-      - C(stopped) shuts down through ACPI or the guest agent (O(shutdown_mode)), waits
-        O(graceful_timeout) seconds, then forces the domain off; RV(shutdown) says which happened.
+      - C(present) defines the domain and leaves it as it is; C(running), C(stopped), C(paused) and C(saved)
+        (managed save) also move it there; C(absent) stops and undefines it with its NVRAM, managed save
+        and snapshot metadata.
+      - C(stopped) shuts down through ACPI or the guest agent (O(shutdown_mode)), waits O(graceful_timeout)
+        seconds, then forces the domain off; RV(shutdown) says which happened.
     type: str
     default: present
     choices: [present, running, stopped, paused, saved, absent]
@@ -79,8 +80,8 @@ options:
       - Default C(false) for a new domain; an existing domain keeps its own unless this is given.
     type: bool
   cpu_mode:
-    description:
-      - The CPU mode. Default C(host-model) with O(driver=kvm); with O(driver=qemu) libvirt's own default.
+    description: The CPU mode. Default C(host-model) with O(driver=kvm); with O(driver=qemu) libvirt's
+      own default.
     type: str
     choices: [host-model, host-passthrough, custom, maximum]
   cpu_model:
@@ -95,7 +96,8 @@ options:
   features:
     description:
       - Hypervisor features.
-      - Default C([acpi, apic, pae]) for a new domain; an existing domain keeps its own unless this is given.
+      - Default C([acpi, apic, pae]) for a new domain; an existing domain keeps its own unless this is
+        given.
     type: list
     elements: str
   machine_type:
@@ -137,7 +139,7 @@ options:
   disk_device:
     description:
       - The target device of the first disk, the box disk (vagrant-libvirt's C(disk_device)).
-      - Default C(vda) for a new domain.
+      - Default C(vda) for a new domain; an existing domain keeps its own unless this is given.
     type: str
   volume_cache:
     description: The default cache mode of disks (vagrant-libvirt's C(volume_cache)).
@@ -196,9 +198,8 @@ options:
         description: This disk's place in the boot order.
         type: int
   cdroms:
-    description:
-      - CD-ROMs (vagrant-libvirt's C(storage :file, device => :cdrom)), at most four with O(disks)' own,
-        each on the first free device from C(hda) to C(hdd) unless C(dev) is given.
+    description: CD-ROMs (vagrant-libvirt's C(storage :file, device => :cdrom)), at most four with O(disks)'
+      own, each on the first free device from C(hda) to C(hdd) unless C(dev) is given.
     type: list
     elements: dict
     suboptions:
@@ -232,9 +233,8 @@ options:
     elements: dict
     suboptions:
       type:
-        description:
-          - C(network) (a libvirt network), C(bridge) (a host bridge), C(direct) (macvtap, a public network),
-            or a tunnel between guests, C(udp), C(server) and C(client) (TCP) or C(mcast).
+        description: C(network) (a libvirt network), C(bridge) (a host bridge), C(direct) (macvtap, a
+          public network), or a tunnel between guests, C(udp), C(server) and C(client) (TCP) or C(mcast).
         type: str
         default: network
         choices: [network, bridge, direct, udp, server, client, mcast]
@@ -251,7 +251,8 @@ options:
         description: The NIC model, default O(nic_model_type).
         type: str
       dev:
-        description: The host device of a C(direct) (macvtap) interface, vagrant-libvirt's public network C(dev).
+        description: The host device of a C(direct) (macvtap) interface, vagrant-libvirt's public network
+          C(dev).
         type: str
       mode:
         description: The macvtap mode of a C(direct) interface (C(bridge), C(vepa), C(private), C(passthrough)).
@@ -369,7 +370,8 @@ options:
         description: The value of C(vendor_id).
         type: str
   memorybacking:
-    description: Memory backing elements, each a C(name) (C(hugepages), C(source), C(access)...) with a C(config) dict.
+    description: Memory backing elements, each a C(name) (C(hugepages), C(source), C(access)...) with
+      a C(config) dict.
     type: list
     elements: dict
     suboptions:
@@ -379,7 +381,8 @@ options:
         required: true
         choices: [hugepages, nosharepages, locked, source, access, allocation, discard]
       config:
-        description: "Its attributes, each an XML name with a string, number or boolean, such as C({type: memfd})."
+        description: 'Its attributes, each an XML name with a string, number or boolean, such as C({type:
+          memfd}).'
         type: dict
   numa_nodes:
     description: NUMA cells, each C(cpus) (such as C(0-1)) and C(memory) in MiB, optionally C(mem_access).
@@ -429,10 +432,12 @@ options:
     type: list
     elements: str
   qemuenv:
-    description: Extra environment variables for qemu, each a name (letters, digits and C(_)) with a scalar value.
+    description: Extra environment variables for qemu, each a name (letters, digits and C(_)) with a scalar
+      value.
     type: dict
   inputs:
-    description: Input devices, each a C(type) (C(mouse), C(tablet), C(keyboard)) and C(bus) (C(ps2), C(usb), C(virtio)).
+    description: Input devices, each a C(type) (C(mouse), C(tablet), C(keyboard)) and C(bus) (C(ps2),
+      C(usb), C(virtio)).
     type: list
     elements: dict
     suboptions:
@@ -534,10 +539,12 @@ options:
         description: The USB class, hexadecimal such as C("0x0b") (or a number), C(-1) or unset for any.
         type: raw
       vendor:
-        description: The vendor id, hexadecimal such as C("0x08e6") (or a number), C(-1) or unset for any.
+        description: The vendor id, hexadecimal such as C("0x08e6") (or a number), C(-1) or unset for
+          any.
         type: raw
       product:
-        description: The product id, hexadecimal such as C("0x3437") (or a number), C(-1) or unset for any.
+        description: The product id, hexadecimal such as C("0x3437") (or a number), C(-1) or unset for
+          any.
         type: raw
       version:
         description: The USB version, such as C("2.0"), C(-1) or unset for any.
@@ -589,9 +596,8 @@ options:
         type: str
         choices: [mandatory, requisite, optional]
   channels:
-    description:
-      - Channels, each C(type) (C(unix), C(spicevmc), C(pty)), C(target_type) (C(virtio), C(guestfwd)),
-        C(target_name), C(target_address), C(target_port), C(source_path).
+    description: Channels, each C(type) (C(unix), C(spicevmc), C(pty)), C(target_type) (C(virtio), C(guestfwd)),
+      C(target_name), C(target_address), C(target_port), C(source_path).
     type: list
     elements: dict
     suboptions:
@@ -618,10 +624,9 @@ options:
         description: The socket of a C(unix) channel on the hypervisor, an absolute path.
         type: str
   filesystems:
-    description:
-      - Shared folders, each C(source) (host directory) and C(target) (mount tag), C(driver) C(9p)
-        (default, with C(accessmode) C(passthrough), C(mapped) or C(squash)) or C(virtiofs) (which
-        also sets the shared memory backing it needs), and C(readonly).
+    description: Shared folders, each C(source) (host directory) and C(target) (mount tag), C(driver)
+      C(9p) (default, with C(accessmode) C(passthrough), C(mapped) or C(squash)) or C(virtiofs) (which
+      also sets the shared memory backing it needs), and C(readonly).
     type: list
     elements: dict
     suboptions:
@@ -648,7 +653,8 @@ options:
         type: bool
         default: false
   serials:
-    description: Serial ports, each C(type) (C(pty) or C(file)) and C(source) (the log file); instead of O(serial_log).
+    description: Serial ports, each C(type) (C(pty) or C(file)) and C(source) (the log file); instead
+      of O(serial_log).
     type: list
     elements: dict
     suboptions:
@@ -662,8 +668,8 @@ options:
         type: str
   metadata:
     description:
-      - The machine record kept in the domain's metadata (lab, machine, ssh_user,
-        ssh_private_key_file, ssh_port, volumes...), read by the leases inventory.
+      - The machine record kept in the domain's metadata (lab, machine, ssh_user, ssh_private_key_file,
+        ssh_port, volumes...), read by the leases inventory.
       - C(volumes) names the volumes the domain owns, removed with O(remove_volumes).
     type: dict
   autostart:
@@ -683,26 +689,25 @@ options:
     type: bool
     default: false
   remove_volumes:
-    description: With O(state=absent), delete the volumes the metadata says the domain owns (never a box volume).
+    description: With O(state=absent), delete the volumes the metadata says the domain owns (never a box
+      volume).
     type: bool
     default: false
   remove_reservations:
-    description:
-      - With O(state=absent), release the DHCP reservations the metadata's C(reservations) lists
-        (each C(NETWORK MAC)) - a network or reservation gone already is no change, and a reservation on a
-        network O(remove_networks) removes goes with it.
+    description: With O(state=absent), release the DHCP reservations the metadata's C(reservations) lists
+      (each C(NETWORK MAC)) - a network or reservation gone already is no change, and a reservation on
+      a network O(remove_networks) removes goes with it.
     type: bool
     default: false
   remove_networks:
-    description:
-      - With O(state=absent), remove the networks the metadata's C(networks) lists (those the machine's
-        lab created) once no other defined domain uses them; one still in use stays.
+    description: With O(state=absent), remove the networks the metadata's C(networks) lists (those the
+      machine's lab created) once no other defined domain uses them; one still in use stays.
     type: bool
     default: false
   only_existing:
-    description:
-      - Leave a domain that does not exist as it is (no change, an empty RV(domain)) instead of defining
-        it - what the verbs C(halt), C(suspend), C(resume) and C(status) do for a machine not created yet.
+    description: Leave a domain that does not exist as it is (no change, an empty RV(domain)) instead
+      of defining it - what the verbs C(halt), C(suspend), C(resume) and C(status) do for a machine not
+      created yet.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -822,7 +827,7 @@ removed_metadata:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_spec
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     connect, connection_argument_spec)
@@ -831,7 +836,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import 
 
 def main():
     module = AnsibleModule(
-        argument_spec=connection_argument_spec(**domain_spec.argument_spec()),
+        argument_spec=connection_argument_spec(**domain_options.argument_spec()),
         supports_check_mode=True,
     )
     with failing_cleanly(module, 'domain %s' % module.params['name']):

@@ -13,7 +13,8 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    connection, domain_spec, domain_xml, isoimage, metadata, network, package, pool, snapshot, tunnel, validate, volume)
+    connection, domain_options, domain_xml, isoimage, metadata, network, package, pool, snapshot, tunnel, validate,
+    volume)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -190,7 +191,7 @@ def test_volume_image_contents_and_snapshot_descriptions_may_hold_lines():
 
 
 # -- class 3: nested options, through the module's spec and then the builders ------------------
-SPEC = connection_argument_spec(**domain_spec.argument_spec())
+SPEC = connection_argument_spec(**domain_options.argument_spec())
 
 
 def domain(**params):
