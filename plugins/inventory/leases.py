@@ -210,7 +210,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         book = leases.AddressBook(conn, self.get_option('sources'), self.get_option('lease_files'),
                                   self.display.warning)
         found = []
-        for domain in conn.listAllDomains(0):
+        # by name: which of two guests claiming one name gets it must not depend on libvirt's order
+        for domain in sorted(conn.listAllDomains(0), key=lambda dom: dom.name()):
             try:
                 machine = self._machine(book, domain, uri)
             except libvirt.libvirtError as error:
