@@ -42,7 +42,6 @@ DEFAULTS = domain_options.NEW_DOMAIN_DEFAULTS
 DEFINITION_OPTIONS = domain_options.DEFINITION_OPTIONS
 PARTS = domain_options.parts()
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
-TUNNEL_TYPES = ('udp', 'server', 'client', 'mcast')
 # identity keys: a disk by its target, an interface by its MAC, a channel by its name...
 KEYS = {
     'devices/disk': xmltree.attribute_key('target/@dev'),

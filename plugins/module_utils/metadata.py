@@ -23,7 +23,6 @@ __metaclass__ = type
 import re
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import xmltree
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 NAMESPACE = 'urn:vagrantless:libvirt:machine:1'
@@ -31,9 +30,6 @@ PREFIX = 'vagrantless'
 ROOT = 'machine'
 # Keys whose values are always lists, even with one item.
 LIST_KEYS = frozenset(['volumes', 'networks', 'reservations'])
-# Well-known keys (others are allowed): what the inventory plugin turns into host vars.
-KNOWN_KEYS = ('lab', 'machine', 'ssh_user', 'ssh_private_key_file', 'ssh_port', 'pool', 'volumes',
-              'networks', 'reservations', 'hypervisor')
 KEY_PATTERN = re.compile(r'\A[a-z_][a-z0-9_]{0,63}\Z')
 
 
@@ -61,15 +57,6 @@ def encode(record, option='metadata'):
     return root
 
 
-def api_xml(record, option='metadata'):
-    """The record as ``virDomainSetMetadata`` takes it: no namespace (libvirt adds it)."""
-    node = encode(record, option)
-    for item in node.iter():
-        item.tag = xmltree.etree.QName(item).localname
-    xmltree.etree.cleanup_namespaces(node)
-    return xmltree.to_xml(node)
-
-
 def decode(node):
     """The dict back from a ``<vagrantless:machine>`` element (None gives {})."""
     record = {}
@@ -93,12 +80,3 @@ def from_domain_xml(domain_tree):
     """The record in a parsed domain XML tree ({} when there is none)."""
     found = domain_tree.find('metadata/{%s}%s' % (NAMESPACE, ROOT))
     return decode(found)
-
-
-def from_domain(domain):
-    """The record of a libvirt domain object, read through the metadata API."""
-    try:
-        text = domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, NAMESPACE, 0)
-    except libvirt.libvirtError:
-        return {}
-    return decode(xmltree.parse(text))

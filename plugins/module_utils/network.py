@@ -25,8 +25,6 @@ FORWARD_MODES = ('nat', 'route', 'none', 'veryisolated', 'open', 'bridge')
 # Modes whose network has no address of the host: no <ip>, no DHCP.
 ADDRESSLESS_MODES = ('veryisolated', 'bridge')
 DEFAULT_NETMASK = '255.255.255.0'
-MANAGEMENT_NETWORK = dict(name='vagrant-libvirt', address='192.168.121.0/24', forward_mode='nat',
-                          guest_ipv6=True)
 
 
 def _ip_key(node):
