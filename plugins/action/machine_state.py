@@ -14,7 +14,7 @@ import shutil
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import files
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import files, locks
 
 ARGUMENT_SPEC = dict(
     path=dict(type='path', required=True),
@@ -66,18 +66,18 @@ class ActionModule(ActionBase):
         """One verb at a time on a machine: the lock belongs to this ansible-playbook run (the
         process the task workers are forked from), so a run that dies leaves a lock the next
         run takes over. Nothing is locked in check mode, which changes nothing."""
-        owner = files.process_identity(os.getppid())
+        owner = locks.process_identity(os.getppid())
         lock = os.path.join(path, LOCK)
         if self._task.check_mode:
             result.update(changed=False, path=path, waited=0)
             return result
         if args['lock'] == 'released':
             # bookkeeping of this run, not a change to the machine
-            result.update(changed=False, released=files.release_lock(lock, owner), path=path)
+            result.update(changed=False, released=locks.release_lock(lock, owner), path=path)
             return result
         files.make_private_dir(path)
         try:
-            waited = files.acquire_lock(lock, owner, args['lock_timeout'])
+            waited = locks.acquire_lock(lock, owner, args['lock_timeout'])
         except TimeoutError as error:
             result.update(failed=True, path=path,
                           msg='machine %s is busy: its lock %s is %s (another verb runs on it)' % (

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes, locks, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
@@ -88,7 +88,7 @@ class BoxManager(object):
             return self._absent(conn, pool)
         version = self._stored_version()
         if version is None and not self.check_mode:
-            with volumes.named_lock('box', boxes.escaped(self.name)):
+            with locks.named_lock('box', boxes.escaped(self.name)):
                 version = self._stored_version()  # another run may have added it meanwhile
                 if version is None:
                     version = self._add_to_store()

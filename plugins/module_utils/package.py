@@ -32,7 +32,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import find as find_domain
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import run_state
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.volume import named_lock
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.locks import named_lock
 
 GIB = 1024 ** 3
 PART_SUFFIX = '.part'

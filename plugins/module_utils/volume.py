@@ -14,13 +14,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
 import errno
-import fcntl
 import os
 import struct
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import isoimage, qemuimg, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.locks import named_lock
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import check_xml_options, lookup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
@@ -28,7 +27,6 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import re
 FORMATS = ('qcow2', 'raw')
 # what a volume can be made from, besides nothing (an empty disk of `capacity`)
 SOURCES = ('backing_volume', 'clone_from', 'upload', 'cloud_init', 'files')
-LOCK_DIR = '/run/lock/vagrantless'
 PART_SUFFIX = '.part'
 CHUNK = 256 * 1024
 GENERATED_IMAGE_MAX = 64 * 1024 * 1024  # generated images are read back to compare; they are small
@@ -70,24 +68,6 @@ def volume_xml(name, capacity, fmt, backing=None):
         xmltree.sub(store, 'path', text=backing[0])
         xmltree.sub(store, 'format', {'type': backing[1]})
     return root
-
-
-@contextlib.contextmanager
-def named_lock(*parts):
-    """An exclusive lock on this host for the thing ``parts`` name (a pool's volume, a box)."""
-    if not os.path.isdir(LOCK_DIR):
-        try:
-            os.makedirs(LOCK_DIR, 0o755)
-        except OSError as error:
-            if error.errno != errno.EEXIST:
-                raise
-    path = os.path.join(LOCK_DIR, '--'.join(parts).replace('/', '_') + '.lock')
-    with open(path, 'a') as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class _SparseReader(object):

@@ -22,7 +22,7 @@ for folder in ('tests', os.path.join('tests', 'reliability'), os.path.join('test
 import summary  # noqa: E402 pylint: disable=import-error,wrong-import-position
 import verdicts  # noqa: E402 pylint: disable=import-error,wrong-import-position
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import files  # noqa: E402
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import files, locks  # noqa: E402
 
 
 # -- refused cleanly ------------------------------------------------------------------------
@@ -159,18 +159,18 @@ def test_leftovers_finds_reservations_and_half_uploads(test_lab):
 # -- one verb at a time on a machine ---------------------------------------------------------
 def test_the_machine_lock_waits_for_a_live_holder_and_takes_over_a_dead_one(tmp_path):
     lock = str(tmp_path / 'lock')
-    me = files.process_identity(os.getpid())
+    me = locks.process_identity(os.getpid())
     other = subprocess.Popen(['sleep', '30'])
     try:
-        holder = files.process_identity(other.pid)
-        assert files.acquire_lock(lock, holder, 1) < 1
+        holder = locks.process_identity(other.pid)
+        assert locks.acquire_lock(lock, holder, 1) < 1
         clock = iter(range(100)).__next__
         with pytest.raises(TimeoutError, match='held by process %d' % other.pid):
-            files.acquire_lock(lock, me, 5, clock=clock, sleep=lambda seconds: None)
+            locks.acquire_lock(lock, me, 5, clock=clock, sleep=lambda seconds: None)
     finally:
         other.kill()
         other.wait()
-    assert files.acquire_lock(lock, me, 1) >= 0  # its holder is gone: taken over
+    assert locks.acquire_lock(lock, me, 1) >= 0  # its holder is gone: taken over
     assert files.read(lock) == me
-    assert not files.release_lock(lock, holder) and files.release_lock(lock, me)
+    assert not locks.release_lock(lock, holder) and locks.release_lock(lock, me)
     assert not os.path.exists(lock)
