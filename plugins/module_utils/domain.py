@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import time
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, metadata, xmltree
@@ -18,6 +19,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
     LibvirtOperationError, diff_entries, inactive_xml, lookup)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 POLL_SECONDS = 0.1
 # What libvirt says when another run defined or started the same domain first.
@@ -108,6 +110,51 @@ def _with_devices(tree, devices):
     return grown
 
 
+def disk_files(conn, params, check_mode=False, assumed=None):
+    """The file of each disk: its path, or its volume's path in its pool (checked). In check
+    mode a volume missing from its directory pool is predicted at the path that pool gives it
+    (the step of the same run that makes it was only predicted too), and noted in ``assumed``."""
+    files = []
+    for index, disk in enumerate(params.get('disks') or []):
+        if disk.get('path'):
+            files.append(disk['path'])
+            continue
+        pool_name = disk.get('pool') or 'default'
+        pool = pools.find(conn, pool_name)
+        if pool is None:
+            raise ValidationError('disks[%d].pool' % index, pool_name, 'the name of a defined storage pool')
+        volume = volumes.find(pool, disk['volume'])
+        if volume is not None:
+            files.append(volume.path())
+            continue
+        directory = xmltree.parse(pool.XMLDesc(0)).findtext('target/path') if check_mode else None
+        if not directory:
+            raise ValidationError('disks[%d].volume' % index, disk['volume'], 'a volume of pool %s' % pool_name)
+        files.append(os.path.join(directory, disk['volume']))
+        if assumed is not None:
+            assumed.append('volume %s of pool %s' % (disk['volume'], pool_name))
+    return files
+
+
+def check_networks(conn, params, check_mode=False, assumed=None):
+    """Refuse an interface on a libvirt network that is not defined: libvirt would define
+    the domain and fail only when it starts. In check mode the network may be one the same
+    run makes first: it is noted in ``assumed`` instead."""
+    names = None
+    for index, iface in enumerate(params.get('interfaces') or []):
+        if (iface.get('type') or 'network') != 'network':
+            continue
+        name = iface.get('network') or 'default'
+        if networks.find(conn, name) is None:
+            if check_mode and assumed is not None:
+                assumed.append('network %s' % name)
+                continue
+            if names is None:
+                names = sorted(net.name() for net in conn.listAllNetworks(0))
+            raise ValidationError('interfaces[%d].network' % index, name, 'the name of a defined network (%s)'
+                                  % ', '.join(names))
+
+
 class DomainManager(object):
     """Brings one domain to the state the options ask for."""
 
@@ -147,8 +194,8 @@ class DomainManager(object):
                                                dict(state=before_state) if domain else None, None)
             return self.result
         assumed = []  # in check mode: what an earlier step of the same run makes (predicted only)
-        files = domain_xml.disk_files(conn, self.spec.params, pools.find, volumes.find, self.check_mode, assumed)
-        domain_xml.check_networks(conn, self.spec.params, networks.find, self.check_mode, assumed)
+        files = disk_files(conn, self.spec.params, self.check_mode, assumed)
+        check_networks(conn, self.spec.params, self.check_mode, assumed)
         if assumed:
             self.result['assumed'] = assumed
         desired = self.spec.desired(files, new=domain is None)

@@ -634,51 +634,6 @@ def hotplug_devices(current, merged, rules):
     return added
 
 
-def disk_files(conn, params, find_pool, find_volume, check_mode=False, assumed=None):
-    """The file of each disk: its path, or its volume's path in its pool (checked). In check
-    mode a volume missing from its directory pool is predicted at the path that pool gives it
-    (the step of the same run that makes it was only predicted too), and noted in ``assumed``."""
-    files = []
-    for index, disk in enumerate(params.get('disks') or []):
-        if disk.get('path'):
-            files.append(disk['path'])
-            continue
-        pool_name = disk.get('pool') or 'default'
-        pool = find_pool(conn, pool_name)
-        if pool is None:
-            raise ValidationError('disks[%d].pool' % index, pool_name, 'the name of a defined storage pool')
-        volume = find_volume(pool, disk['volume'])
-        if volume is not None:
-            files.append(volume.path())
-            continue
-        directory = xmltree.parse(pool.XMLDesc(0)).findtext('target/path') if check_mode else None
-        if not directory:
-            raise ValidationError('disks[%d].volume' % index, disk['volume'], 'a volume of pool %s' % pool_name)
-        files.append(os.path.join(directory, disk['volume']))
-        if assumed is not None:
-            assumed.append('volume %s of pool %s' % (disk['volume'], pool_name))
-    return files
-
-
-def check_networks(conn, params, find_network, check_mode=False, assumed=None):
-    """Refuse an interface on a libvirt network that is not defined: libvirt would define
-    the domain and fail only when it starts. In check mode the network may be one the same
-    run makes first: it is noted in ``assumed`` instead."""
-    names = None
-    for index, iface in enumerate(params.get('interfaces') or []):
-        if (iface.get('type') or 'network') != 'network':
-            continue
-        name = iface.get('network') or 'default'
-        if find_network(conn, name) is None:
-            if check_mode and assumed is not None:
-                assumed.append('network %s' % name)
-                continue
-            if names is None:
-                names = sorted(net.name() for net in conn.listAllNetworks(0))
-            raise ValidationError('interfaces[%d].network' % index, name, 'the name of a defined network (%s)'
-                                  % ', '.join(names))
-
-
 def owned_volume_paths(tree):
     """The files of the disks a domain's metadata says it owns (never a box image)."""
     record = metadata.from_domain_xml(tree)

@@ -267,13 +267,11 @@ def test_merging_our_output_into_libvirts_normalized_xml_is_a_no_op():
 
 def test_an_interface_on_a_network_that_is_not_defined_is_refused():
     import libvirt  # pylint: disable=import-outside-toplevel
-    from ansible_collections.vagrantless.libvirt.plugins.module_utils import network  # pylint: disable=import-outside-toplevel
     conn = libvirt.open('test:///default')
     ok = dict(interfaces=[dict(network='default'), dict(type='bridge', bridge='br0'), dict()])
-    assert domain_xml.check_networks(conn, ok, network.find) is None
+    assert domain.check_networks(conn, ok) is None
     with pytest.raises(ValidationError) as caught:
-        domain_xml.check_networks(conn, dict(interfaces=[dict(network='default'), dict(network='vlt-unit-nonet')]),
-                                  network.find)
+        domain.check_networks(conn, dict(interfaces=[dict(network='default'), dict(network='vlt-unit-nonet')]))
     assert caught.value.option == 'interfaces[1].network' and caught.value.value == 'vlt-unit-nonet'
     assert 'a defined network (default)' in str(caught.value)
 
