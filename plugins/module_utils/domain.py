@@ -14,6 +14,7 @@ import time
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, metadata, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import network as networks
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import network_cleanup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import pool as pools
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
@@ -309,10 +310,10 @@ class DomainManager(object):
         record = self.result['removed_metadata']
         gone = []  # networks removed: their reservations go with them, no update needed
         if self.params.get('remove_networks'):
-            gone = self.result['removed_networks'] = networks.remove_unused(
+            gone = self.result['removed_networks'] = network_cleanup.remove_unused(
                 conn, record.get('networks', []), self.check_mode, leaving=[domain.name()])
         if self.params.get('remove_reservations'):
-            self.result['released_reservations'] = networks.release_reservations(
+            self.result['released_reservations'] = network_cleanup.release_reservations(
                 conn, [item for item in record.get('reservations', []) if item.split(' ', 1)[0] not in gone],
                 self.check_mode)
 

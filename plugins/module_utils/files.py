@@ -41,4 +41,3 @@ def make_private_dir(path):
     if not os.path.isdir(path):
         os.makedirs(path, 0o700, exist_ok=True)
         os.chmod(path, 0o700)
-

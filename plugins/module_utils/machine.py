@@ -26,7 +26,7 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    boxes, connection, domain_options, domain_xml, network, tunnel, validate)
+    boxes, connection, domain_options, domain_xml, network_xml, tunnel, validate)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -525,10 +525,10 @@ class Machine(object):
         for origin, net in zip(self._network_origins, config['networks']):
             params = dict(net, purge_dhcp_hosts=False)
             if origin is None:
-                self._checked(_management_option, network.NetworkSpec, params)
+                self._checked(_management_option, network_xml.NetworkSpec, params)
             else:
                 self._checked(lambda inner, at=origin: 'vm_hostname' if inner == 'dhcp_hosts[0].name' else
-                              '%s.%s' % (at, PRIVATE_OPTIONS.get(inner, inner)), network.NetworkSpec, params)
+                              '%s.%s' % (at, PRIVATE_OPTIONS.get(inner, inner)), network_xml.NetworkSpec, params)
         self._check_domain(config['domain'])
         self._checked('ssh_username', connection.user_name, config['ssh']['user'])
         if not 0 < config['ssh']['port'] < 65536:

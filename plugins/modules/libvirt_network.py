@@ -296,7 +296,8 @@ from ansible.module_utils.six.moves.urllib.parse import urlparse
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     connect, connection_argument_spec, system_uri)
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.network import FORWARD_MODES, NetworkManager
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.network import NetworkManager
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.network_xml import FORWARD_MODES
 
 
 def main():

@@ -11,6 +11,7 @@ import libvirt
 import pytest
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import network as net_utils
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import network_xml
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
@@ -29,7 +30,7 @@ def params(**overrides):
 
 
 def xml(**overrides):
-    spec = net_utils.NetworkSpec(params(**overrides))
+    spec = network_xml.NetworkSpec(params(**overrides))
     return xmltree.to_xml(spec.desired(overrides.get('name', 'n1')))
 
 
@@ -89,7 +90,7 @@ def test_dhcp_disabled_removes_dhcp():
     tree = xmltree.parse(xml(name='n1', address='10.20.30.0/24', dhcp_enabled=False))
     assert tree.find('ip/dhcp') is not None and tree.find('ip/dhcp').get(xmltree.ABSENT_ATTR) == 'yes'
     current = xmltree.parse(xml(name='n1', address='10.20.30.0/24'))
-    merged = xmltree.merge(current, tree, net_utils.NETWORK_RULES)
+    merged = xmltree.merge(current, tree, network_xml.NETWORK_RULES)
     assert merged.find('ip/dhcp') is None
 
 
@@ -197,7 +198,7 @@ def test_named_network_without_address_only_gets_reservations(conn):
 @pytest.mark.parametrize('netmask, expected', [('255.255.0.0', '10.1.0.0/16'), ('16', '10.1.0.0/16'),
                                                ('255.255.255.252', '10.1.0.4/30')])
 def test_good_netmasks(netmask, expected):
-    assert str(net_utils.subnet(params(ip='10.1.0.5', netmask=netmask))) == expected
+    assert str(network_xml.subnet(params(ip='10.1.0.5', netmask=netmask))) == expected
 
 
 def test_auto_reservations_take_free_addresses_and_keep_them():

@@ -13,7 +13,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    connection, domain_options, domain_xml, isoimage, metadata, network, package, pool, snapshot, tunnel, validate,
+    connection, domain_options, domain_xml, isoimage, metadata, network_xml, package, pool, snapshot, tunnel, validate,
     volume)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
@@ -155,14 +155,14 @@ NET = dict(name='lab', address='10.20.30.0/24', forward_mode='nat', state='prese
 ])
 def test_network_refuses_what_would_break_dnsmasq(extra, option):
     with pytest.raises(ValidationError) as caught:
-        network.NetworkSpec(dict(NET, **extra))
+        network_xml.NetworkSpec(dict(NET, **extra))
     assert caught.value.option == option
 
 
 def test_network_takes_clean_dnsmasq_text():
-    spec = network.NetworkSpec(dict(NET, domain_name='lab.example', dhcp_bootp_file='pxelinux.0',
-                                    dhcp_bootp_server='10.20.30.1',
-                                    dhcp_hosts=[dict(mac='52:54:00:00:00:01', ip='10.20.30.5', name='web_1')]))
+    spec = network_xml.NetworkSpec(dict(NET, domain_name='lab.example', dhcp_bootp_file='pxelinux.0',
+                                        dhcp_bootp_server='10.20.30.1',
+                                        dhcp_hosts=[dict(mac='52:54:00:00:00:01', ip='10.20.30.5', name='web_1')]))
     tree = spec.desired('lab')
     assert tree.find('domain').get('name') == 'lab.example'
     assert tree.find('ip/dhcp/bootp').attrib == {'file': 'pxelinux.0', 'server': '10.20.30.1'}
