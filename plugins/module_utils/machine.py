@@ -26,7 +26,7 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    boxes, connection, domain_options, domain_xml, network_xml, tunnel, validate)
+    boxes, connection, domain_options, domain_xml, forwarded_port, network_xml, validate)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -414,14 +414,14 @@ class Machine(object):
         if protocol != 'tcp':
             self._fail(option + '.protocol', protocol, 'tcp (forwarded ports are SSH tunnels)')
         gateway_ports = self._flag(option + '.gateway_ports', options.get('gateway_ports'))
-        host_ip = self._checked(option + '.host_ip', tunnel.host_address,
+        host_ip = self._checked(option + '.host_ip', forwarded_port.host_address,
                                 options.get('host_ip', '*' if gateway_ports else '127.0.0.1'))
-        if gateway_ports and tunnel.is_loopback(host_ip):
+        if gateway_ports and forwarded_port.is_loopback(host_ip):
             self._fail(option + '.host_ip', host_ip, 'with gateway_ports, an address other hosts reach ("*" or an '
                        'address of the hypervisor), not a loopback one')
         guest_ip = options.get('guest_ip')
         if guest_ip is not None:
-            self._checked(option + '.guest_ip', tunnel.remote_host, guest_ip, 'guest_ip')
+            self._checked(option + '.guest_ip', forwarded_port.remote_host, guest_ip, 'guest_ip')
         return dict(guest=options['guest'], host=options['host'], host_ip=host_ip, guest_ip=guest_ip,
                     gateway_ports=gateway_ports)
 

@@ -254,7 +254,7 @@ tunnels:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.tunnel import (
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.forwarded_port import (
     DEFAULT_HOST_IP, DEFAULT_STATE_DIR, DEFAULT_TIMEOUT, TunnelManager)
 
 

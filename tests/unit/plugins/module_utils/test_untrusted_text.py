@@ -13,8 +13,8 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    connection, domain_options, domain_xml, isoimage, metadata, network_xml, package, pool, snapshot, tunnel, validate,
-    volume)
+    connection, domain_options, domain_xml, forwarded_port, isoimage, metadata, network_xml, package, pool, snapshot,
+    validate, volume)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -34,8 +34,8 @@ def test_module_patterns_match_whole_strings():
     assert not package.DEVICE_PATTERN.fullmatch('vda\n') and not package.DEVICE_PATTERN.match('vda\n')
     assert not connection.is_hostname('host\n') and not connection.USER_PATTERN.fullmatch('user\n')
     with pytest.raises(ValidationError):
-        tunnel.remote_host('host\n', 'ssh_host')
-    assert not tunnel.RECORD_PATTERN.match('8080.json\n') and connection.USER_PATTERN.fullmatch('machine$')
+        forwarded_port.remote_host('host\n', 'ssh_host')
+    assert not forwarded_port.RECORD_PATTERN.match('8080.json\n') and connection.USER_PATTERN.fullmatch('machine$')
     assert not isoimage.FILE_NAME.match('user-data\n') and not isoimage.LABEL.match('cidata\n')
     assert not metadata.KEY_PATTERN.match('lab\n')
     # a MAC is read leniently but written back normalized: the new line never goes further

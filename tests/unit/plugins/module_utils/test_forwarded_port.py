@@ -27,7 +27,8 @@ import time
 
 import pytest
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import tunnel
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import forwarded_port as tunnel
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import procfs
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 SSH = shutil.which('ssh')
@@ -149,7 +150,7 @@ def processes_with(*needles):
     found = []
     for entry in os.listdir('/proc'):
         if entry.isdigit() and int(entry) != os.getpid():
-            argv = tunnel.cmdline(int(entry)) or []
+            argv = procfs.cmdline(int(entry)) or []
             if all(needle in argv for needle in needles):
                 found.append(int(entry))
     return found
@@ -208,7 +209,7 @@ def gone(pid, seconds=5):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         tunnel._reap(pid)
-        if tunnel.exited(pid):
+        if procfs.exited(pid):
             return True
         time.sleep(0.05)
     return False
@@ -242,7 +243,7 @@ def test_check_then_real_then_idempotent(run, state_dir):
         assert stat.S_IMODE(os.stat(os.path.join(machine_dir, name)).st_mode) == 0o600
     with open(os.path.join(machine_dir, '%d.json' % host)) as handle:
         spec = json.load(handle)
-    assert tunnel.cmdline(real['pid']) == spec['argv']
+    assert procfs.cmdline(real['pid']) == spec['argv']
     assert os.getsid(real['pid']) == real['pid']  # detached: a session of its own
 
 
@@ -251,7 +252,7 @@ def test_changed_spec_restarts(run, echo):
     first = run(host=host)
     assert exchange(host) == b'one:ping'
     predicted = run(check_mode=True, host=host, guest=echo[1].port)
-    assert predicted['changed'] and tunnel.cmdline(first['pid'])
+    assert predicted['changed'] and procfs.cmdline(first['pid'])
     moved = run(host=host, guest=echo[1].port)
     assert moved['changed'] and moved['pid'] != first['pid']
     assert moved['diff'] == predicted['diff']
@@ -284,7 +285,7 @@ def test_absent_stops_every_tunnel_of_the_machine(run, state_dir, sshd):
 
     predicted = run(check_mode=True, machine='vlt-web', state='absent', guest=None, host=None)
     assert predicted['changed'] and predicted['tunnels'] == []
-    assert all(tunnel.cmdline(pid) for pid in web)
+    assert all(procfs.cmdline(pid) for pid in web)
 
     removed = run(machine='vlt-web', state='absent', guest=None, host=None)
     assert removed['changed'] and removed['tunnels'] == [] and removed['pid'] is None
@@ -460,9 +461,9 @@ def test_udp_message_says_why(tmp_path):
 def test_gateway_ports_adds_g_and_listens_everywhere(run, state_dir):
     host = free_port()
     result = run(host=host, host_ip='*', gateway_ports=True)
-    argv = tunnel.cmdline(result['pid'])
+    argv = procfs.cmdline(result['pid'])
     assert '-g' in argv and '*:%d:127.0.0.1:%d' % (host, result['tunnels'][0]['guest']) in argv
-    assert any(address in ('0.0.0.0', '::') for address in tunnel.listeners(host).values())
+    assert any(address in ('0.0.0.0', '::') for address in procfs.listeners(host).values())
     assert exchange(host) == b'one:ping'
 
 
@@ -470,8 +471,8 @@ def test_an_explicit_address_listens_as_given_like_vagrant_libvirt(run, state_di
     """vagrant-libvirt's own example: host_ip 0.0.0.0 without gateway_ports."""
     host = free_port()
     result = run(host=host, host_ip='0.0.0.0')
-    assert '-g' not in tunnel.cmdline(result['pid'])
-    assert list(tunnel.listeners(host).values()) == ['0.0.0.0']
+    assert '-g' not in procfs.cmdline(result['pid'])
+    assert list(procfs.listeners(host).values()) == ['0.0.0.0']
     assert exchange(host) == b'one:ping'
 
 
@@ -500,7 +501,7 @@ def test_forwarded_port_module_detaches_its_tunnel(sshd, state_dir, echo, tmp_pa
     first, status, seconds = module()
     assert status == 'CHANGED' and first['pid'], first
     assert seconds < 30
-    assert tunnel.cmdline(first['pid']) is not None  # it outlived the module
+    assert procfs.cmdline(first['pid']) is not None  # it outlived the module
     assert exchange(host) == b'one:ping'
     second, status, unused = module()
     assert status == 'SUCCESS' and not second['changed'] and second['pid'] == first['pid']

@@ -24,7 +24,7 @@ import stat
 import subprocess
 import time
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, files, validate
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, files, procfs, validate
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -191,85 +191,6 @@ def ssh_argv(ssh_bin, spec):
     return argv
 
 
-# ---------------------------------------------------------------- /proc
-
-def cmdline(pid):
-    """A process's argument list, or None when it is gone (a zombie has none)."""
-    try:
-        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-            raw = handle.read()
-    except (IOError, OSError):
-        return None
-    if not raw:
-        return None
-    return [part.decode('utf-8', 'surrogateescape') for part in raw.rstrip(b'\0').split(b'\0')]
-
-
-def exited(pid):
-    """Whether ``pid`` has finished exiting: no such process, or a zombie (its files, and so
-    its sockets, are closed by then; its command line is gone a little earlier)."""
-    try:
-        with open('/proc/%d/stat' % pid) as handle:
-            text = handle.read()
-    except (IOError, OSError):
-        return True
-    return text[text.rfind(')') + 2:][:1] in ('Z', 'X', '')
-
-
-def _decode_address(text):
-    raw = bytes.fromhex(text)
-    if len(raw) == 4:
-        return socket.inet_ntop(socket.AF_INET, raw[::-1])
-    words = b''.join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
-    return socket.inet_ntop(socket.AF_INET6, words)
-
-
-def listeners(port_number):
-    """``{inode: address}`` of the TCP sockets listening on ``port_number`` here."""
-    found = {}
-    for path in ('/proc/net/tcp', '/proc/net/tcp6'):
-        try:
-            with open(path) as handle:
-                lines = handle.read().splitlines()[1:]
-        except (IOError, OSError):
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) < 10 or fields[3] != '0A':  # 0A: LISTEN
-                continue
-            address, port_hex = fields[1].rsplit(':', 1)
-            if int(port_hex, 16) == port_number:
-                found[fields[9]] = _decode_address(address)
-    return found
-
-
-def socket_inodes(pid):
-    inodes = set()
-    try:
-        names = os.listdir('/proc/%d/fd' % pid)
-    except (IOError, OSError):
-        return inodes
-    for name in names:
-        try:
-            target = os.readlink('/proc/%d/fd/%s' % (pid, name))
-        except (IOError, OSError):
-            continue
-        if target.startswith('socket:['):
-            inodes.add(target[8:-1])
-    return inodes
-
-
-def socket_owners(inodes):
-    """``{pid: command line}`` of the processes holding one of ``inodes``."""
-    owners = {}
-    if not inodes:
-        return owners
-    for entry in os.listdir('/proc'):
-        if entry.isdigit() and socket_inodes(int(entry)) & set(inodes):
-            owners[int(entry)] = ' '.join(cmdline(int(entry)) or ['?'])
-    return owners
-
-
 def _bind_addresses(host_ip):
     if host_ip == '*':
         return ['0.0.0.0', '::']
@@ -307,15 +228,15 @@ def alive(pid, argv):
     if not pid:
         return False
     _reap(pid)
-    return cmdline(pid) == argv
+    return procfs.cmdline(pid) == argv
 
 
 def _finished(pid, argv):
     """Whether the process ``pid`` that ran ``argv`` is gone, sockets included."""
     _reap(pid)
-    if exited(pid):
+    if procfs.exited(pid):
         return True
-    now = cmdline(pid)
+    now = procfs.cmdline(pid)
     return now is not None and now != argv  # the pid runs something else already
 
 
@@ -570,9 +491,9 @@ class TunnelManager(object):
         wanted = _bind_addresses(host_ip)
         deadline = time.monotonic() + 2
         while True:
-            taken = [inode for inode, address in listeners(self.host).items()
+            taken = [inode for inode, address in procfs.listeners(self.host).items()
                      if any(_overlaps(address, ip) for ip in wanted)]
-            owners = socket_owners(taken)
+            owners = procfs.socket_owners(taken)
             # A socket without an owner may belong to a process that is exiting right now.
             if not taken or owners or time.monotonic() >= deadline:
                 break
@@ -645,7 +566,7 @@ class TunnelManager(object):
                 raise TunnelError('%s: ssh to %s:%d exited (status %d) before listening: %s'
                                   % (self.label, spec['ssh_host'], spec['ssh_port'], status,
                                      said or 'it wrote nothing'))
-            if socket_inodes(process.pid) & set(listeners(spec['host'])):
+            if procfs.socket_inodes(process.pid) & set(procfs.listeners(spec['host'])):
                 return process.pid
             if time.monotonic() >= deadline:
                 process.kill()
