@@ -7,12 +7,13 @@ machine.py without its spec fails the suite.
     PYTHONPATH=.collections python tests/argument_specs.py [--check]
 """
 
-import argparse
 import os
 import re
 import sys
 
 import yaml
+
+import generated  # pylint: disable=import-error
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options, machine
 
@@ -159,23 +160,8 @@ def render(role):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--check', action='store_true', help='compare, write nothing')
-    args = parser.parse_args()
-    stale = []
-    for role in sorted(ROLES):
-        path = os.path.join(ROOT, 'roles', role, 'meta', 'argument_specs.yml')
-        text = render(role)
-        current = open(path).read() if os.path.exists(path) else None
-        if current != text:
-            stale.append(path)
-            if not args.check:
-                with open(path, 'w') as handle:
-                    handle.write(text)
-    if args.check and stale:
-        print('stale (run tests/argument_specs.py): ' + ', '.join(stale))
-        return 1
-    return 0
+    return generated.refresh(__doc__, dict((os.path.join(ROOT, 'roles', role, 'meta', 'argument_specs.yml'), render(role))
+                                           for role in ROLES), 'tests/argument_specs.py')
 
 
 if __name__ == '__main__':

@@ -10,12 +10,13 @@ without importing the module), hence a written block rather than one made at imp
     PYTHONPATH=.collections python tests/module_docs.py [--check]
 """
 
-import argparse
 import os
 import re
 import sys
 
 import yaml
+
+import generated  # pylint: disable=import-error
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options
 
@@ -75,24 +76,12 @@ def written(text, block):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--check', action='store_true', help='compare, write nothing')
-    args = parser.parse_args()
-    stale = []
-    for module, (source, options) in sorted(MODULES.items()):
+    texts = {}
+    for module, (source, options) in MODULES.items():
         path = os.path.join(ROOT, module)
         with open(path) as handle:
-            current = handle.read()
-        text = written(current, render(source, options))
-        if text != current:
-            stale.append(module)
-            if not args.check:
-                with open(path, 'w') as handle:
-                    handle.write(text)
-    if args.check and stale:
-        print('stale (run make generated): ' + ', '.join(stale))
-        return 1
-    return 0
+            texts[path] = written(handle.read(), render(source, options))
+    return generated.refresh(__doc__, texts, 'make generated')
 
 
 if __name__ == '__main__':

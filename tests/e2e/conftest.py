@@ -64,6 +64,7 @@ class Lab(object):
         self.inventory = os.path.join(path, 'lab.yml')
         self.ssh_config = os.path.join(path, 'ssh_config')
         self.machines = set()
+        self.host_ports = set()  # the forwarded ports of its machines, on this host
         self._conn = libvirt.open(URI)
 
     @property
@@ -77,6 +78,9 @@ class Lab(object):
 
     def write(self, machines, **lab_vars):
         self.machines.update(machines)
+        for settings in machines.values():
+            self.host_ports.update(item['forwarded_port']['host'] for item in settings.get('vm_networks', [])
+                                   if 'forwarded_port' in item)
         variables = dict(
             vagrantless_lab=self.name, vagrantless_state_dir=os.path.join(self.path, '.vagrantless'),
             libvirt_uri=URI, libvirt_driver='qemu', libvirt_memory=256, libvirt_cpus=1,
@@ -188,7 +192,8 @@ class Lab(object):
                           for mac in re.findall(r"<host mac='([^']+)'", network_xml(net, flags)) if mac.lower() in macs]
         tunnels = subprocess.run(['pgrep', '-af', 'ssh .*-L'], stdout=subprocess.PIPE, universal_newlines=True,
                                  check=False).stdout
-        found += ['tunnel ' + line for line in tunnels.splitlines() if self.path in line or ':2201:' in line]
+        found += ['tunnel ' + line for line in tunnels.splitlines()
+                  if self.path in line or any(':%d:' % port in line for port in self.host_ports)]
         return found
 
 
