@@ -138,3 +138,34 @@ def test_other_file_names_are_not_ours(tmp_path, name):
     sys.path.insert(0, os.path.join(ROOT, '.collections'))
     from ansible_collections.vagrantless.libvirt.plugins.inventory.leases import InventoryModule
     assert not InventoryModule().verify_file(str(source))
+
+
+STOPPED_NODE = """<node>
+  <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">
+    <name>demo_off</name><memory>131072</memory><os><type>hvm</type></os>
+    <test:runstate>5</test:runstate>
+  </domain>
+  <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">
+    <name>demo_saved</name><memory>131072</memory><os><type>hvm</type></os>
+    <test:runstate>5</test:runstate><test:hasmanagedsave/>
+  </domain>
+  <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">
+    <name>demo_paused</name><memory>131072</memory><os><type>hvm</type></os>
+    <test:runstate>3</test:runstate>
+  </domain>
+</node>
+"""
+
+
+def test_states_are_the_modules_names(tmp_path):
+    """libvirt_domain's names (stopped, saved, paused, running), not libvirt's (shutoff...)."""
+    node = tmp_path / 'stopped.xml'
+    node.write_text(STOPPED_NODE)
+    config = CONFIG.replace('NODE', str(node)) + 'running_only: false\n'
+    result = inventory(tmp_path, config, '--list')
+    assert result.returncode == 0, result.stderr
+    data = plain(json.loads(result.stdout))
+    states = dict((host, hostvars['libvirt_state']) for host, hostvars in data['_meta']['hostvars'].items())
+    assert states == dict(demo_off='stopped', demo_saved='saved', demo_paused='paused')
+    assert data['libvirt_state_stopped']['hosts'] == ['demo_off'] and 'libvirt_state_shutoff' not in data
+    assert data['state_saved']['hosts'] == ['demo_saved'] and data['state_paused']['hosts'] == ['demo_paused']
