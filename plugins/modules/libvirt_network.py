@@ -150,7 +150,7 @@ options:
   domain_name:
     description:
       - The DNS domain of the network's DHCP/DNS server (answered locally only).
-      - A DNS name such as C(lab.example): labels of letters, digits, C(-) and C(_) separated by dots.
+      - "A DNS name such as C(lab.example): labels of letters, digits, C(-) and C(_) separated by dots."
     type: str
   guest_ipv6:
     description:
