@@ -31,6 +31,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
+  - vagrantless.libvirt.lease_sources
 options:
   plugin:
     description: The name of this plugin.
@@ -43,25 +44,12 @@ options:
     type: list
     elements: str
     default: [qemu:///system]
-  sources:
-    description:
-      - Where addresses come from, in order of preference.
-    type: list
-    elements: str
-    choices: [reservation, lease, dnsmasq, agent, arp]
-    default: [reservation, lease, dnsmasq]
   networks:
     description:
       - Only addresses on these networks; default all.
     type: list
     elements: str
     default: []
-  lease_files:
-    description:
-      - Files or directories the C(dnsmasq) source reads.
-    type: list
-    elements: path
-    default: [/var/lib/libvirt/dnsmasq]
   running_only:
     description:
       - List only running domains.
@@ -75,11 +63,6 @@ options:
     type: str
     choices: [domain, lease, machine]
     default: domain
-  management_network:
-    description:
-      - The network whose address becomes C(ansible_host) when a machine has several.
-    type: str
-    default: vagrant-libvirt
 '''
 
 EXAMPLES = r'''

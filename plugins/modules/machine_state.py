@@ -53,17 +53,10 @@ options:
     description: Seconds to wait for another run's lock before failing with the holder's process id.
     type: int
     default: 900
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change; nothing is written.
-  diff_mode:
-    support: none
-    description: Nothing to show.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller.
+extends_documentation_fragment:
+  - vagrantless.libvirt.attributes
+  - vagrantless.libvirt.attributes.no_diff
+  - vagrantless.libvirt.attributes.controller
 author:
   - vagrantless developers (@vagrantless)
 '''
