@@ -40,6 +40,21 @@ def conn():
 
 
 @pytest.fixture
+def no_domain(conn):
+    """``no_domain(name)``: the domain gone now and again after the test (for domains the code
+    under test makes)."""
+    names = []
+
+    def forget(name):
+        undefine(conn, name)
+        names.append(name)
+
+    yield forget
+    for name in names:
+        undefine(conn, name)
+
+
+@pytest.fixture
 def test_domain(conn):
     """A factory of domains of the test's own: ``test_domain(name, running=True, devices=[xml])``
     defines (and starts) a copy of the driver's domain ``test`` under ``name``, with extra
@@ -82,7 +97,7 @@ class FakeConnection(object):
         self.resets += 1
 
 
-def make_action(plugin, args, task_vars=None, check_mode=False, remote_addr='192.0.2.1'):
+def new_action(plugin, args, task_vars=None, check_mode=False, remote_addr='192.0.2.1'):
     """An instance of ``plugin`` (an action plugin module) for one task with ``args``."""
     task = types.SimpleNamespace(args=dict(args), check_mode=check_mode, async_val=0, action=plugin.__name__,
                                  diff=False)
@@ -92,12 +107,18 @@ def make_action(plugin, args, task_vars=None, check_mode=False, remote_addr='192
 
 
 @pytest.fixture
+def make_action():
+    """``make_action(plugin, args, ...)``: the action plugin's instance for one task, to run by hand."""
+    return new_action
+
+
+@pytest.fixture
 def run_action():
     """Run an action plugin in process: ``run_action(plugin, args, task_vars=..., check_mode=...)``
     returns its result as a task would register it."""
     def run(plugin, args, task_vars=None, check_mode=False):
         try:
-            return make_action(plugin, args, task_vars, check_mode).run(task_vars=task_vars or {})
+            return new_action(plugin, args, task_vars, check_mode).run(task_vars=task_vars or {})
         except AnsibleActionFail as error:  # as the task executor reports it
             return dict(error.result, failed=True, msg=str(error))
     return run
