@@ -26,12 +26,17 @@ description:
     C(libvirt_macs) and C(libvirt_addresses).
   - Groups are made per network (C(libvirt_network_<name>)), per lab (C(lab_<name>)) and
     per state (C(libvirt_state_<state>)).
+  - A state is one of M(vagrantless.libvirt.libvirt_domain)'s - C(running), C(paused), C(saved) (a
+    managed save) or C(stopped). Compatibility - earlier builds used libvirt's own names, C(shutoff)
+    (now C(stopped)), C(blocked) (C(running)), C(pmsuspended) (C(paused)), C(shutdown), C(crashed) and
+    C(nostate) (C(stopped)); docs/migration.md lists them.
   - An unreachable hypervisor is a warning naming its URI, unless O(strict) is set.
   - The configuration file's name must end in C(.libvirt_leases.yml) or C(.leases.yml)
     (or C(.yaml)).
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
+  - vagrantless.libvirt.lease_sources
 options:
   plugin:
     description: The name of this plugin.
@@ -44,25 +49,12 @@ options:
     type: list
     elements: str
     default: [qemu:///system]
-  sources:
-    description:
-      - Where addresses come from, in order of preference.
-    type: list
-    elements: str
-    choices: [reservation, lease, dnsmasq, agent, arp]
-    default: [reservation, lease, dnsmasq]
   networks:
     description:
       - Only addresses on these networks; default all.
     type: list
     elements: str
     default: []
-  lease_files:
-    description:
-      - Files or directories the C(dnsmasq) source reads.
-    type: list
-    elements: path
-    default: [/var/lib/libvirt/dnsmasq]
   running_only:
     description:
       - List only running domains.
@@ -83,11 +75,6 @@ options:
     type: str
     choices: [domain, lease, machine]
     default: domain
-  management_network:
-    description:
-      - The network whose address becomes C(ansible_host) when a machine has several.
-    type: str
-    default: vagrant-libvirt
 '''
 
 EXAMPLES = r'''
@@ -113,9 +100,8 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, leases, metadata, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     LibvirtConnectionError, libvirt, open_connection)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import run_state
 
-STATES = {0: 'nostate', 1: 'running', 2: 'blocked', 3: 'paused', 4: 'shutdown', 5: 'shutoff', 6: 'crashed',
-          7: 'pmsuspended'}
 # metadata key -> host variable
 METADATA_VARS = dict(ssh_user='ansible_user', ssh_private_key_file='ansible_ssh_private_key_file',
                      ssh_port='ansible_port', lab='vagrantless_lab', machine='vagrantless_machine_name')
@@ -224,9 +210,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _machine(self, book, domain, uri):
         wanted_networks = self.get_option('networks')
-        state = STATES.get(domain.state()[0], 'unknown')
         if self.get_option('running_only') and not domain.isActive():
             return None
+        state = run_state(domain)
         tree = xmltree.parse(domain.XMLDesc(0))
         interfaces = [i for i in leases.domain_interfaces(tree) if i['mac']
                       and (not wanted_networks or i['network'] in wanted_networks)]

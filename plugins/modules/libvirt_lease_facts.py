@@ -36,43 +36,16 @@ options:
         networks).
     type: list
     elements: str
-  sources:
-    description:
-      - Where to look, in order of preference. C(reservation) is the network's DHCP host
-        entry (known before boot); C(lease) is libvirt's lease API; C(dnsmasq) reads
-        dnsmasq's lease and status files; C(agent) asks the qemu guest agent; C(arp) reads
-        the hypervisor's ARP table.
-    type: list
-    elements: str
-    choices: [reservation, lease, dnsmasq, agent, arp]
-    default: [reservation, lease, dnsmasq]
   wait_timeout:
     description:
       - Seconds to wait for every interface to have an address; C(0) does not wait.
       - Polls four times a second.
     type: int
     default: 0
-  lease_files:
-    description:
-      - Files or directories read by the C(dnsmasq) source.
-    type: list
-    elements: path
-    default: [/var/lib/libvirt/dnsmasq]
-  management_network:
-    description:
-      - The network whose address is returned as RV(ip) (vagrant-libvirt's
-        C(management_network_name)); without one, the first interface's address.
-    type: str
-    default: vagrant-libvirt
 extends_documentation_fragment:
   - vagrantless.libvirt.connection
-attributes:
-  check_mode:
-    description: Runs the same in check mode; it only reads.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: none
+  - vagrantless.libvirt.lease_sources
+  - vagrantless.libvirt.attributes.read_only
 author:
   - vagrantless developers (@vagrantless)
 '''

@@ -25,17 +25,9 @@ description:
   - Secrets (C(libvirt_password), C(libvirt_graphics_passwd)) are never put in the fact.
   - Runs on the controller; it takes no options. docs/migration.md lists every variable.
 options: {}
-attributes:
-  check_mode:
-    support: full
-    description: Computes only; nothing changes.
-  diff_mode:
-    support: none
-    description: Nothing to show.
-  platform:
-    support: full
-    platforms: all
-    description: Runs on the controller.
+extends_documentation_fragment:
+  - vagrantless.libvirt.attributes.read_only
+  - vagrantless.libvirt.attributes.controller
 author:
   - vagrantless developers (@vagrantless)
 '''

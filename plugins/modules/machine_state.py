@@ -28,32 +28,35 @@ options:
     default: present
     choices: [present, absent]
   marks:
-    description: Files to keep in the directory, each a plain file name and its content (written with mode C(0600)).
+    description:
+      - Files to keep in the directory, each a plain file name and its content (written with mode C(0600)).
+      - The records the verbs keep may be given as mappings of their fields, written as one line of the
+        fields in their order - C(up) (C(uuid), C(id), C(digest)), the boot C(up) last left and the digest
+        of the settings it was up with; C(provisioned) (C(uuid)), the domain that was provisioned.
     type: dict
     default: {}
+  read:
+    description:
+      - Return the records the directory holds as RV(marks), parsed - after the lock is taken with
+        O(lock=acquired), after the marks are written otherwise.
+    type: bool
+    default: false
   lock:
     description:
       - C(acquired) takes the machine's lock (the file C(lock) in O(path)) for this C(ansible-playbook)
         run, waiting while another live run holds it, as Vagrant lets one action at a time run on a
         machine; a lock whose run is gone (killed) is taken over. C(released) gives it back.
-      - With O(lock), only the lock is handled (O(state) and O(marks) are not). Check mode takes no lock.
+      - With O(lock), only the lock is handled (O(state) and O(marks) are not; O(read) is). Check mode takes no lock.
     type: str
     choices: [acquired, released]
   lock_timeout:
     description: Seconds to wait for another run's lock before failing with the holder's process id.
     type: int
     default: 900
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change; nothing is written.
-  diff_mode:
-    support: none
-    description: Nothing to show.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the controller.
+extends_documentation_fragment:
+  - vagrantless.libvirt.attributes
+  - vagrantless.libvirt.attributes.no_diff
+  - vagrantless.libvirt.attributes.controller
 author:
   - vagrantless developers (@vagrantless)
 '''
@@ -63,12 +66,21 @@ EXAMPLES = r'''
   vagrantless.libvirt.machine_state:
     path: "{{ vagrantless_machine.state_dir }}"
     marks:
-      up: "{{ up_domain.domain.uuid }} {{ up_domain.domain.id }} {{ vagrantless_machine.digest }}"
+      up:
+        uuid: "{{ up_domain.domain.uuid }}"
+        id: "{{ up_domain.domain.id }}"
+        digest: "{{ vagrantless_machine.digest }}"
 
-- name: One verb at a time on the machine
+- name: One verb at a time on the machine, and what up last left
   vagrantless.libvirt.machine_state:
     path: "{{ vagrantless_machine.state_dir }}"
     lock: acquired
+    read: true
+  register: left
+
+- name: Whether it is the same boot
+  ansible.builtin.debug:
+    msg: "{{ left.marks.up is not none and left.marks.up.uuid == up_domain.domain.uuid }}"
 
 - name: Forget the machine
   vagrantless.libvirt.machine_state:
@@ -77,6 +89,19 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+marks:
+  description: The records the directory holds (C(null) for one it does not hold, or holds in another form).
+  returned: with O(read)
+  type: dict
+  contains:
+    up:
+      description: The boot C(up) last left - the domain's C(uuid) and C(id) (a number) - and the C(digest) of the settings.
+      type: dict
+      sample: {uuid: 4f1e8c2a-7d1b-4c4e-9a7e-2b9f5c0d1e23, id: 7, digest: 9c1d0e2f3a4b5c6d}
+    provisioned:
+      description: The domain that was provisioned, by C(uuid).
+      type: dict
+      sample: {uuid: 4f1e8c2a-7d1b-4c4e-9a7e-2b9f5c0d1e23}
 path:
   description: The machine's directory, absolute.
   returned: always

@@ -51,13 +51,9 @@ options:
         description: The libvirt connection options of the modules (O(vagrantless.libvirt.libvirt_domain#module:uri), ...).
         type: dict
         default: {}
+extends_documentation_fragment:
+  - vagrantless.libvirt.attributes.read_only
 attributes:
-  check_mode:
-    support: full
-    description: Runs the same in check mode; it changes nothing.
-  diff_mode:
-    support: none
-    description: Nothing to show.
   platform:
     support: full
     platforms: posix

@@ -262,3 +262,31 @@ def test_lease_file_host_names_from_guests(tmp_path):
     hosts = plain(json.loads(result.stdout))['_meta']['hostvars']
     assert 'localhost' not in hosts and hosts['on_noip']['ansible_host'] == '10.204.23.5'
     assert 'skipped lease 1' in result.stderr and 'skipped lease 2' in result.stderr
+
+
+STOPPED_NODE = """<node>
+  <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">
+    <name>demo_off</name><memory>131072</memory><os><type>hvm</type></os>
+    <test:runstate>5</test:runstate>
+  </domain>
+  <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">
+    <name>demo_saved</name><memory>131072</memory><os><type>hvm</type></os>
+    <test:runstate>5</test:runstate><test:hasmanagedsave/>
+  </domain>
+  <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">
+    <name>demo_paused</name><memory>131072</memory><os><type>hvm</type></os>
+    <test:runstate>3</test:runstate>
+  </domain>
+</node>
+"""
+
+
+def test_states_are_the_modules_names(tmp_path):
+    """libvirt_domain's names (stopped, saved, paused, running), not libvirt's (shutoff...)."""
+    result = inventory(tmp_path, CONFIG + 'running_only: false\n', '--list', node=STOPPED_NODE)
+    assert result.returncode == 0, result.stderr
+    data = plain(json.loads(result.stdout))
+    states = dict((host, hostvars['libvirt_state']) for host, hostvars in data['_meta']['hostvars'].items())
+    assert states == dict(demo_off='stopped', demo_saved='saved', demo_paused='paused')
+    assert data['libvirt_state_stopped']['hosts'] == ['demo_off'] and 'libvirt_state_shutoff' not in data
+    assert data['state_saved']['hosts'] == ['demo_saved'] and data['state_paused']['hosts'] == ['demo_paused']

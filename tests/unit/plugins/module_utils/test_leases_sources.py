@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import json
 
-import libvirt
 import pytest
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import leases, xmltree
@@ -86,14 +85,14 @@ def test_unreadable_paths_warn(tmp_path):
 
 
 @pytest.fixture
-def conn():
-    connection = libvirt.open('test:///default')  # one shared state per process
-    if 'vlt-lease-unit' not in connection.listNetworks():
-        connection.networkCreateXML(
+def conn(conn):
+    """The test driver with a running network of reservations."""
+    if 'vlt-lease-unit' not in conn.listNetworks():
+        conn.networkCreateXML(
             '<network><name>vlt-lease-unit</name><bridge name="vltlu0"/><ip address="10.204.9.1" '
             'netmask="255.255.255.0"><dhcp><range start="10.204.9.2" end="10.204.9.254"/>'
             '<host mac="52:54:00:cc:00:01" name="one" ip="10.204.9.11"/></dhcp></ip></network>')
-    return connection
+    return conn
 
 
 def test_reservation_before_boot(conn):

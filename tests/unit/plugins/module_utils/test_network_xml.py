@@ -34,11 +34,6 @@ def xml(**overrides):
     return xmltree.to_xml(spec.desired(overrides.get('name', 'n1')))
 
 
-@pytest.fixture
-def conn():
-    return libvirt.open('test:///default')
-
-
 def run(conn, check_mode=False, **overrides):
     return net_utils.NetworkManager(params(**overrides), check_mode, local_host=False).ensure(conn)
 

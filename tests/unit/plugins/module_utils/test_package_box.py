@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import tarfile
 
-import libvirt
 import pytest
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import package as packages
@@ -75,24 +74,11 @@ def images(tmp_path):
     return dict(base=base, disk=disk, data=data, iso=str(tmp_path / 'seed.iso'))
 
 
-def _undefine(conn, name):
-    try:
-        domain = conn.lookupByName(name)
-    except libvirt.libvirtError:
-        return
-    if domain.isActive():
-        domain.destroy()
-    domain.undefine()
-
-
 @pytest.fixture
-def conn(images):
-    connection = libvirt.open('test:///default')
-    _undefine(connection, DOMAIN)
-    connection.defineXML(DOMAIN_XML % dict(images, name=DOMAIN))
-    yield connection
-    _undefine(connection, DOMAIN)
-    connection.close()
+def conn(conn, test_domain, images):
+    """The test driver with a stopped domain on the images."""
+    test_domain(DOMAIN, running=False, xml=DOMAIN_XML % dict(images, name=DOMAIN))
+    return conn
 
 
 @pytest.fixture

@@ -7,17 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import libvirt
 import pytest
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import pool as pool_utils
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
-
-
-@pytest.fixture
-def conn():
-    return libvirt.open('test:///default')
 
 
 def params(**overrides):

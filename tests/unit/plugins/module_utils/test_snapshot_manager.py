@@ -20,30 +20,11 @@ CDROM = ('<disk type="file" device="cdrom"><driver name="qemu" type="raw"/><sour
          '<target dev="hdc" bus="ide"/><readonly/></disk>')
 
 
-def _undefine(conn, name):
-    try:
-        domain = conn.lookupByName(name)
-    except libvirt.libvirtError:
-        return
-    if domain.isActive():
-        domain.destroy()
-    domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
-
-
 @pytest.fixture
-def conn():
+def conn(conn, test_domain):
     """The test driver with a running domain of our own (a copy of its domain 'test' plus a CD-ROM)."""
-    connection = libvirt.open('test:///default')
-    _undefine(connection, DOMAIN)
-    tree = xmltree.parse(connection.lookupByName('test').XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-    tree.attrib.pop('id', None)
-    tree.remove(tree.find('uuid'))
-    tree.find('name').text = DOMAIN
-    tree.find('devices').append(xmltree.parse(CDROM))
-    connection.defineXML(xmltree.to_xml(tree)).create()
-    yield connection
-    _undefine(connection, DOMAIN)
-    connection.close()
+    test_domain(DOMAIN, devices=[CDROM])
+    return conn
 
 
 def run(conn, check_mode=False, **overrides):

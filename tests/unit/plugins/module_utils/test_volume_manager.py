@@ -6,7 +6,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import libvirt
 import pytest
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
@@ -18,13 +17,13 @@ DEFAULTS = dict(name='vlt-unit.qcow2', pool='default-pool', state='present', cap
 
 
 @pytest.fixture
-def conn():
-    connection = libvirt.open('test:///default')
-    pool = connection.storagePoolLookupByName('default-pool')
+def conn(conn):
+    """The test driver's default pool without the volumes of earlier tests."""
+    pool = conn.storagePoolLookupByName('default-pool')
     for name in pool.listVolumes():
         if name.startswith('vlt-unit'):
             pool.storageVolLookupByName(name).delete(0)
-    return connection
+    return conn
 
 
 def run(conn, check_mode=False, **overrides):

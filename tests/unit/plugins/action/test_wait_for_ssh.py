@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""wait_for_ssh in process, on a connection that answers when the test says: tries until the
+guest answers, fails on time with the last error, follows the address DHCP hands out."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+from ansible.errors import AnsibleConnectionFailure
+
+from ansible_collections.vagrantless.libvirt.plugins.action import wait_for_ssh
+
+
+@pytest.fixture
+def waiter(make_action):
+    """``waiter(args, answers)``: the action for one task whose connection gives ``answers`` in
+    turn (a result dict, or an exception to raise), then success; and the commands it ran."""
+    def make(args, answers):
+        return _answering(make_action(wait_for_ssh, args), answers)
+    return make
+
+
+def _answering(action, answers):
+    answers = list(answers)
+    commands = []
+
+    def execute(command, sudoable=True):
+        commands.append((command, sudoable, action._play_context.remote_addr))
+        if answers:
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return dict(rc=0, stdout='', stderr='')
+
+    action._low_level_execute_command = execute
+    return action, commands
+
+
+def test_tries_until_the_guest_answers(waiter):
+    action, commands = waiter(dict(sleep=0.01), [
+        AnsibleConnectionFailure('Connection refused'), dict(rc=255, stdout='', stderr='Permission denied')])
+    result = action.run(task_vars={})
+    assert not result.get('failed') and result['changed'] is False
+    assert result['attempts'] == 3 and result['ip'] == '192.0.2.1'
+    assert [command[:2] for command in commands] == [('true', False)] * 3
+    assert action._connection.resets == 2  # a fresh connection for every new try
+
+
+def test_fails_on_time_with_the_last_error(waiter):
+    action, unused = waiter(dict(timeout=0, sleep=0.01), [dict(rc=255, stdout='', stderr='Permission denied\n')] * 5)
+    result = action.run(task_vars={})
+    assert result['failed'] and result['attempts'] == 1
+    assert result['msg'] == 'timed out after 0 s waiting for SSH: Permission denied'
+
+
+def test_follows_the_address_libvirt_reports(waiter, monkeypatch):
+    looked = []
+
+    def current_address(follow):
+        looked.append(follow)
+        return '192.0.2.9'
+
+    monkeypatch.setattr(wait_for_ssh, 'current_address', current_address)
+    action, commands = waiter(dict(sleep=0.01, follow=dict(domain='lab_web', every=0)),
+                              [AnsibleConnectionFailure('No route to host')])
+    result = action.run(task_vars={})
+    assert result['ip'] == '192.0.2.9' and action._connection.options == dict(host='192.0.2.9')
+    assert [command[2] for command in commands] == ['192.0.2.1', '192.0.2.9']
+    assert looked[0]['domain'] == 'lab_web' and looked[0]['connection'] == {}
+
+
+def test_an_address_that_cannot_be_read_keeps_the_old_one(waiter, monkeypatch):
+    def current_address(follow):
+        raise RuntimeError('libvirt is gone')
+
+    monkeypatch.setattr(wait_for_ssh, 'current_address', current_address)
+    action, unused = waiter(dict(sleep=0.01, follow=dict(domain='lab_web', every=0)),
+                            [AnsibleConnectionFailure('No route to host')])
+    result = action.run(task_vars={})
+    assert not result.get('failed') and result['ip'] == '192.0.2.1' and action._connection.options == {}
+
+
+def test_no_address_yet_keeps_the_old_one(waiter, monkeypatch):
+    monkeypatch.setattr(wait_for_ssh, 'current_address', lambda follow: None)
+    action, unused = waiter(dict(sleep=0.01, follow=dict(domain='lab_web', every=0)),
+                            [AnsibleConnectionFailure('No route to host')])
+    assert action.run(task_vars={})['ip'] == '192.0.2.1'
+
+
+def test_the_address_of_a_domain_on_the_test_driver(conn, test_domain):
+    test_domain('vlt-wait-unit', running=False)
+    assert wait_for_ssh.current_address(dict(domain='vlt-wait-unit', connection=dict(uri='test:///default'),
+                                             management_network=None)) is None
+    assert wait_for_ssh.current_address(dict(domain='vlt-wait-none', connection=dict(uri='test:///default'),
+                                             management_network=None)) is None
