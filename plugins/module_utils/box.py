@@ -8,9 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import shutil
+import tempfile
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes, locks, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import Manager
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
 
@@ -53,12 +56,34 @@ def users_of(conn, paths):
     return sorted(domains), sorted(overlays.values())
 
 
-class BoxManager(object):
-    """Brings one box to the state the options ask for."""
+class Downloads(object):
+    """Where a run's downloads go: a temporary directory, made at the first download and
+    removed with all it holds by ``remove``."""
 
-    def __init__(self, params, check_mode, fetch):
-        self.params = params
-        self.check_mode = check_mode
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self.directory = None
+
+    def fetch(self, url, limit):
+        """``url`` downloaded (at most ``limit`` bytes, None for any size); its local path."""
+        if self.directory is None:
+            self.directory = tempfile.mkdtemp(prefix='vagrantless-box-')
+        return boxes.download(url, self.directory, self.timeout, limit)
+
+    def remove(self):
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class BoxManager(Manager):
+    """Brings one box to the state the options ask for. Nothing to diff: the returned
+    volumes say what is in the pool."""
+
+    RESULT = dict(changed=False, volumes=[], box={})
+
+    def __init__(self, params, check_mode, fetch, downloads=None):
+        super(BoxManager, self).__init__(params, check_mode)
+        self.downloads = downloads  # what close() removes
         self.fetch = fetch  # (url, size limit or None) -> local file path (Ansible's open_url behind it)
         self.name = validate.box_name(params['name'])
         validate.name(params['pool'], 'pool')
@@ -76,7 +101,25 @@ class BoxManager(object):
         self.root = boxes.store_root(params.get('box_store'))
         self._added = False
         self._uploaded = []
-        self.result = dict(changed=False, volumes=[], box={})
+
+    @classmethod
+    def from_module(cls, module):
+        """Downloads through Ansible's open_url into a temporary directory of the run."""
+        downloads = Downloads(module.params['timeout'])
+        return cls(module.params, module.check_mode, downloads.fetch, downloads)
+
+    def close(self):
+        if self.downloads is not None:
+            self.downloads.remove()
+
+    def run(self, module):
+        """The module's run; a box, its catalog or its images that are not what they should be
+        are bad input, refused naming the option they came through."""
+        try:
+            return super(BoxManager, self).run(module)
+        except boxes.BoxError as error:
+            option = error.option or self.input_option()
+            raise validate.ValidationError(option, self.params.get(option), 'box %s: %s' % (self.params['name'], error))
 
     def input_option(self):
         """The option a box, its catalog or its images came through (for a refusal)."""

@@ -2,16 +2,19 @@
 # Copyright: (c) 2026, vagrantless developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every module does the same way: turn bad input and libvirt errors into
-clean failures, look objects up without exceptions, report runtime state in diffs."""
+clean failures, look objects up without exceptions, record its diff in one shape, and
+run its manager (``run_module``, the ``Manager`` base class)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import contextlib
+import copy
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import CONNECTION_ARGUMENT_SPEC, libvirt
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
+    CONNECTION_ARGUMENT_SPEC, connect, libvirt)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 
@@ -63,14 +66,104 @@ def state_text(values):
     return ''.join('%s: %s\n' % (key, values[key]) for key in sorted(values))
 
 
-def diff_entries(xml_diff, label, before_state, after_state):
-    """The ``diff`` result: the XML definition and the runtime state, each with a header."""
-    entries = [dict(xml_diff, before_header='%s (definition)' % label,
-                    after_header='%s (definition)' % label)]
-    if before_state != after_state:
-        entries.append(dict(before=state_text(before_state), after=state_text(after_state),
-                            before_header='%s (state)' % label, after_header='%s (state)' % label))
-    return entries
+class DiffRecorder(object):
+    """The ``diff`` result of one run, in the one shape every module returns: a list of entries
+    {before, after, before_header, after_header}, each headed ``<what> (<part>)``, such as
+    ``network lab0 (definition)`` or ``domain web (state)``."""
+
+    def __init__(self):
+        self.entries = []
+
+    def text(self, what, part, before, after):
+        """An entry of text (a listing, a state, a definition)."""
+        header = '%s (%s)' % (what, part)
+        self.entries.append(dict(before=before, after=after, before_header=header, after_header=header))
+
+    def definition(self, what, xml_diff):
+        """The XML definition before and after (``xmltree.diff``'s dict)."""
+        self.text(what, 'definition', xml_diff['before'], xml_diff['after'])
+
+    def state(self, what, before, after):
+        """The runtime state (dicts, see ``state_text``), only when it changes."""
+        if before != after:
+            self.text(what, 'state', state_text(before), state_text(after))
+
+    def resource(self, what, xml_diff, before_state=None, after_state=None):
+        """A libvirt object: its definition, and its runtime state when that changes."""
+        self.definition(what, xml_diff)
+        self.state(what, before_state, after_state)
+
+
+class Manager(object):
+    """What every manager shares: the options, check mode, the result a run builds (a fresh
+    copy of ``RESULT``) and the diff it records. A manager converges in ``ensure(target)``,
+    ``target`` being what ``target(module)`` gives: by default the libvirt connection.
+    ``ensure`` methods must be defined by subclasses."""
+
+    RESULT = dict(changed=False)
+
+    def __init__(self, params, check_mode):
+        self.params = params
+        self.check_mode = check_mode
+        self.result = None
+        self.diff = None
+        self.reset()
+
+    @classmethod
+    def from_module(cls, module):
+        """The manager of a module's run; one that needs more of the module overrides this."""
+        return cls(module.params, module.check_mode)
+
+    def target(self, module):
+        """What ``ensure`` works on: the connection the module's options describe."""
+        return connect(module)
+
+    def run(self, module):
+        """The module's run: converge on its target; return the module result."""
+        return self.ensure(self.target(module))
+
+    def close(self):
+        """Called once the run is over, whatever its outcome (temporary files go here)."""
+
+    def reset(self):
+        """Start the result and the diff over (a new run, or a retry after a race)."""
+        self.result = copy.deepcopy(self.RESULT)
+        self.diff = DiffRecorder()
+
+    def finish(self, **values):
+        """The module result: what the run set, ``values``, and the diff recorded."""
+        self.result.update(values)
+        self.result['diff'] = self.diff.entries
+        return self.result
+
+    def retrying_race(self, errors, converge, *args):
+        """``converge(*args)``; when libvirt answers one of ``errors`` (codes: another run changed
+        the object between our read and our write), start over, read again and converge once
+        more. Never in check mode, which writes nothing."""
+        try:
+            return converge(*args)
+        except libvirt.libvirtError as error:
+            if self.check_mode or error.get_error_code() not in errors:
+                raise
+            self.reset()
+            return converge(*args)
+
+
+def run_module(module, manager_class, what):
+    """The end of every module's ``main()``: build its manager, converge it, exit with its
+    result (``warnings`` in it become the module's warnings); bad input and libvirt errors
+    end in ``fail_json`` (see ``failing_cleanly``), ``what`` naming the object."""
+    manager = None
+    try:
+        with failing_cleanly(module, what):
+            manager = manager_class.from_module(module)
+            result = manager.run(module)
+    finally:
+        if manager is not None:
+            manager.close()
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 def check_xml_options(params, multiline=(), skip=()):

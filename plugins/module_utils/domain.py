@@ -12,17 +12,22 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, metadata, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, lifecycle, metadata, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import network as networks
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import network_cleanup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import pool as pools
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
-    LibvirtOperationError, diff_entries, inactive_xml, lookup)
+    LibvirtOperationError, Manager, inactive_xml, lookup)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.lifecycle import run_state
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 POLL_SECONDS = 0.1
+# Everything that goes with a domain: its saved memory, snapshots' and checkpoints' metadata, NVRAM.
+UNDEFINE_FLAGS = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                  | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA) \
+    if libvirt is not None else 0
 # What libvirt says when another run defined or started the same domain first.
 RACE_ERRORS = (libvirt.VIR_ERR_OPERATION_FAILED, libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_DOM_EXIST) \
     if libvirt is not None else ()
@@ -30,30 +35,6 @@ RACE_ERRORS = (libvirt.VIR_ERR_OPERATION_FAILED, libvirt.VIR_ERR_OPERATION_INVAL
 
 def find(conn, name):
     return lookup(conn.lookupByName, name, libvirt.VIR_ERR_NO_DOMAIN)
-
-
-def run_state(domain):
-    """running, paused, saved (managed save), stopped, or None for no domain."""
-    if domain is None:
-        return None
-    state = domain.state()[0]
-    if state == libvirt.VIR_DOMAIN_RUNNING or state == libvirt.VIR_DOMAIN_BLOCKED:
-        return 'running'
-    if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
-        return 'paused'
-    if domain.hasManagedSaveImage(0):
-        return 'saved'
-    return 'stopped'
-
-
-def _start(domain):
-    """Start (restoring a managed save image when there is one); started meanwhile by another
-    run is started all the same."""
-    try:
-        domain.create()
-    except libvirt.libvirtError as error:
-        if error.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID or not domain.isActive():
-            raise
 
 
 def _wait_stopped(domain, timeout):
@@ -156,44 +137,37 @@ def check_networks(conn, params, check_mode=False, assumed=None):
                                   % ', '.join(names))
 
 
-class DomainManager(object):
+class DomainManager(Manager):
     """Brings one domain to the state the options ask for."""
 
+    RESULT = dict(changed=False, restart_required=False, pending_restart=[], shutdown=None)
+
     def __init__(self, params, check_mode):
-        self.params = params
-        self.check_mode = check_mode
+        super(DomainManager, self).__init__(params, check_mode)
         self.spec = domain_xml.DomainSpec(params) if params['state'] != 'absent' else None
         if self.spec is None:
             domain_xml.validate.name(params['name'])
-        self.result = dict(changed=False, restart_required=False, pending_restart=[], shutdown=None)
+        self.what = 'domain ' + params['name']
 
     def ensure(self, conn):
         """Converge; when another run changed the domain between our read and our write (both
         defining or starting it), read again and converge once more."""
-        try:
-            return self._ensure(conn)
-        except libvirt.libvirtError as error:
-            if self.check_mode or error.get_error_code() not in RACE_ERRORS:
-                raise
-            self.result = dict(changed=False, restart_required=False, pending_restart=[], shutdown=None)
-            return self._ensure(conn)
+        return self.retrying_race(RACE_ERRORS, self._ensure, conn)
 
     def _ensure(self, conn):
         domain = find(conn, self.params['name'])
         before_state = run_state(domain)
         if domain is None and self.params.get('only_existing'):
-            self.result.update(domain={}, diff=diff_entries(xmltree.diff(None, None), 'domain ' + self.params['name'],
-                                                            None, None))
-            return self.result
+            self.diff.definition(self.what, xmltree.diff(None, None))
+            return self.finish(domain={})
         # SECURE: the definition with its passwords, so a password counts in the comparison
         # (diffs mask it)
         current = xmltree.parse(inactive_xml(domain, libvirt.VIR_DOMAIN_XML_INACTIVE
                                              | libvirt.VIR_DOMAIN_XML_SECURE)) if domain else None
         if self.params['state'] == 'absent':
             self._absent(conn, domain, current)
-            self.result['diff'] = diff_entries(xmltree.diff(current, None), 'domain ' + self.params['name'],
-                                               dict(state=before_state) if domain else None, None)
-            return self.result
+            self.diff.resource(self.what, xmltree.diff(current, None), dict(state=before_state) if domain else None)
+            return self.finish()
         assumed = []  # in check mode: what an earlier step of the same run makes (predicted only)
         files = disk_files(conn, self.spec.params, self.check_mode, assumed)
         check_networks(conn, self.spec.params, self.check_mode, assumed)
@@ -213,16 +187,14 @@ class DomainManager(object):
             or (domain is None and bool(autostart))
         self.result['restart_required'] = lagging and not restart_now and wanted_state in ('running', 'paused')
         self.result['pending_restart'] = pending if self.result['restart_required'] else []
-        self.result['diff'] = diff_entries(xml_diff, 'domain ' + self.params['name'],
-                                           dict(state=before_state) if domain else None, dict(state=wanted_state))
+        self.diff.resource(self.what, xml_diff, dict(state=before_state) if domain else None, dict(state=wanted_state))
         if not self.check_mode and self.result['changed']:
             if hotplug and before_state in ('running', 'paused') and not restart_now:
                 self._attach(domain, hotplug)
             domain = self._apply(conn, domain, merged, xml_changed, wanted_state, restart_now)
             if autostart is not None and bool(domain.autostart()) != autostart:
                 domain.setAutostart(1 if autostart else 0)
-        self.result['domain'] = self._describe(domain)
-        return self.result
+        return self.finish(domain=self._describe(domain))
 
     @staticmethod
     def _live(domain):
@@ -254,10 +226,7 @@ class DomainManager(object):
         if wanted == state:
             return
         if wanted == 'running':
-            if state != 'paused':
-                _start(domain)
-            if run_state(domain) == 'paused':  # paused before, or saved while paused
-                domain.resume()
+            lifecycle.start_or_resume(domain, state)
         elif wanted == 'stopped':
             if state == 'saved':
                 domain.managedSaveRemove(0)
@@ -319,11 +288,7 @@ class DomainManager(object):
 
     @staticmethod
     def _remove(domain):
-        if domain.isActive():
-            domain.destroy()
-        flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                 | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM | libvirt.VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA)
-        domain.undefineFlags(flags)
+        lifecycle.destroy_and_undefine(domain, lambda: domain.undefineFlags(UNDEFINE_FLAGS))
 
     def _describe(self, domain):
         if domain is None:

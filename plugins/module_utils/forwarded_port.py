@@ -25,7 +25,7 @@ import subprocess
 import time
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, files, procfs, validate
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError, Manager
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 DEFAULT_STATE_DIR = '~/.vagrantless/tunnels'
@@ -291,12 +291,11 @@ def diff_text(records):
     return ''.join(diff_line(records[host]) for host in sorted(records))
 
 
-class TunnelManager(object):
+class TunnelManager(Manager):
     """Brings the forwarded ports of one machine to the state the options ask for."""
 
     def __init__(self, params, check_mode):
-        self.params = params
-        self.check_mode = check_mode
+        super(TunnelManager, self).__init__(params, check_mode)
         self.machine = validate.name(params['machine'], 'machine')
         self.state = validate.choice(params.get('state') or 'present', 'state', ('present', 'absent'))
         self.state_dir = private_directory(params.get('state_dir') or DEFAULT_STATE_DIR)
@@ -334,7 +333,10 @@ class TunnelManager(object):
             for option in ('guest', 'host', 'ssh_host'):
                 if params.get(option) is None:
                     raise ValidationError(option, None, 'required with state=present')
-        self.changed = False
+
+    def target(self, module):
+        """The ssh client the tunnels run (none needed to stop them)."""
+        return module.get_bin_path('ssh') if self.state == 'present' else None
 
     @property
     def label(self):
@@ -352,11 +354,8 @@ class TunnelManager(object):
                 after, pid = self._present(before, ssh_argv(ssh_bin, self.spec))
             else:
                 after, pid = self._absent(before), None
-        label = 'forwarded ports of machine %s' % self.machine
-        return dict(changed=self.changed, pid=pid,
-                    tunnels=[describe(after[host]) for host in sorted(after)],
-                    diff=[dict(before=diff_text(before), after=diff_text(after),
-                               before_header=label, after_header=label)])
+        self.diff.text('machine %s' % self.machine, 'forwarded ports', diff_text(before), diff_text(after))
+        return self.finish(pid=pid, tunnels=[describe(after[host]) for host in sorted(after)])
 
     @contextlib.contextmanager
     def _locked(self):
@@ -411,7 +410,7 @@ class TunnelManager(object):
         after = dict(before)
         if current and current['running'] and current['spec'] == desired:
             return after, current['pid']
-        self.changed = True
+        self.result['changed'] = True
         keep_pid = current['pid'] if current and current['running'] else None
         self._check_port_free(keep_pid)
         after[self.host] = dict(host=self.host, spec=desired, pid=None, running=True,
@@ -441,7 +440,7 @@ class TunnelManager(object):
         after = dict(before)
         for record in selected:
             del after[record['host']]
-        self.changed = bool(selected)
+        self.result['changed'] = bool(selected)
         if not self.check_mode:
             for record in sorted(selected, key=lambda item: item['host']):
                 self._stop(record)

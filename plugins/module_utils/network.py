@@ -15,10 +15,12 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
+from ansible.module_utils.six.moves.urllib.parse import urlparse
+
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import lifecycle, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
-    LibvirtOperationError, diff_entries, inactive_xml, lookup)
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
+    LibvirtOperationError, Manager, inactive_xml, lookup)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connect, libvirt, system_uri
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.network_xml import (
     ADDRESSLESS_MODES, NETWORK_RULES, NetworkSpec, _host_xml, _without_hosts, ipv4_networks, needs_restart)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError, netaddr
@@ -79,21 +81,10 @@ def domains_using(conn, name):
     return sorted(users)
 
 
-def _destroy_and_undefine(conn, name, net):
-    """Stop and undefine a network; one another run stopped or removed meanwhile (libvirt then
-    says so in several ways, down to a config file gone) is removed all the same."""
-    for attempt in range(3):
-        try:
-            if net.isActive():
-                net.destroy()
-            net.undefine()
-            return
-        except libvirt.libvirtError:
-            net = find(conn, name)
-            if net is None:
-                return
-            if attempt == 2:
-                raise
+def remove(conn, name, net):
+    """Stop and undefine a network; one another run stopped or removed meanwhile is removed
+    all the same."""
+    lifecycle.remove_racing(net, lambda: find(conn, name))
 
 
 def _hosts_by_mac(tree, macs=None):
@@ -161,12 +152,17 @@ def describe(net):
                 autostart=bool(net.autostart()), xml=xmltree.pretty(tree))
 
 
-class NetworkManager(object):
+class NetworkManager(Manager):
     """Brings one network to the state the options ask for."""
 
-    def __init__(self, params, check_mode, local_host=True):
-        self.params = params
-        self.check_mode = check_mode
+    RESULT = dict(changed=False, restart_required=False, reused=False)
+    # what libvirt says when another run changed the network between our read and our write
+    # (a reservation of the same MAC, the same network started)
+    RACE_ERRORS = (libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_OPERATION_FAILED) if libvirt else ()
+
+    def __init__(self, params, check_mode, local_host=True, uri=None):
+        super(NetworkManager, self).__init__(params, check_mode)
+        self.uri = uri
         self.local_host = local_host
         self.spec = NetworkSpec(params) if params['state'] != 'absent' else None
         if params['state'] == 'absent' and not params.get('name'):
@@ -175,23 +171,22 @@ class NetworkManager(object):
             raise ValidationError('name', None, 'a network name, or an address/ip to find the network by')
         self.conn = None
         self._macs = []
-        self.result = dict(changed=False, restart_required=False, reused=False)
+
+    @classmethod
+    def from_module(cls, module):
+        """Networks are system-wide: on the system URI when machines run in a session."""
+        uri = system_uri(module.params)
+        return cls(module.params, module.check_mode, local_host=urlparse(uri).netloc == '', uri=uri)
+
+    def target(self, module):
+        return connect(module, self.uri)
 
     def ensure(self, conn):
         """Converge; return the module result."""
         self.conn = conn
         if self.params['state'] == 'absent':
             return self._absent()
-        try:
-            return self._present()
-        except libvirt.libvirtError as error:
-            if self.check_mode or error.get_error_code() not in (libvirt.VIR_ERR_OPERATION_INVALID,
-                                                                 libvirt.VIR_ERR_OPERATION_FAILED):
-                raise
-            # another run changed the network between our read and our write (a reservation of
-            # the same MAC, the same network started): read again and converge once more
-            self.result = dict(changed=False, restart_required=False, reused=False)
-            return self._present()
+        return self.retrying_race(self.RACE_ERRORS, self._present)
 
     # -- present / inactive -------------------------------------------------------
     def _resolve_name(self):
@@ -240,8 +235,8 @@ class NetworkManager(object):
         if net is None and self.spec.network is None and hosts \
                 and all(host.get('state') == 'absent' for host in hosts):
             # only reservations to remove, and no network to hold them: nothing to do
-            self.result.update(network={}, diff=diff_entries(xmltree.diff(None, None), 'network ' + name, None, None))
-            return self.result
+            self.diff.definition('network ' + name, xmltree.diff(None, None))
+            return self.finish(network={})
         current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE)) if net else None
         self._check_reservations(current)
         rules = xmltree.Rules(keys=NETWORK_RULES.keys, owned=['ip/dhcp/host'] if self.spec.purge_hosts else ())
@@ -277,14 +272,13 @@ class NetworkManager(object):
                                or (xml_changed and not hosts_only))
         restart_now = lagging and after_state['active'] and bool(self.params.get('restart'))
         self.result['changed'] = xml_changed or before_state != after_state or restart_now
-        self.result['diff'] = diff_entries(xml_diff, 'network ' + name, before_state, after_state)
+        self.diff.resource('network ' + name, xml_diff, before_state, after_state)
         self._macs = macs
         self.result['restart_required'] = lagging and after_state['active'] and not restart_now
 
         if not self.check_mode and self.result['changed']:
             net = self._apply(net, current, merged, xml_changed, hosts_only, after_state, restart_now)
-        self.result['network'] = describe(net) if net is not None else dict(name=name)
-        return self.result
+        return self.finish(network=describe(net) if net is not None else dict(name=name))
 
     def _choose_addresses(self, current, net):
         """The address of each ``ip: auto`` reservation: the one its MAC has reserved already, else the
@@ -355,7 +349,7 @@ class NetworkManager(object):
                 sync_live(net, self._macs)
         except libvirt.libvirtError:
             if created:
-                self._undo(net)
+                lifecycle.undo(net)
             raise
         return net
 
@@ -395,15 +389,6 @@ class NetworkManager(object):
             elif xmltree.differs(before[mac], host):
                 net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_MODIFY, section, -1, _host_xml(host), flags)
 
-    @staticmethod
-    def _undo(net):
-        try:
-            if net.isActive():
-                net.destroy()
-            net.undefine()
-        except libvirt.libvirtError:
-            pass
-
     # -- absent ---------------------------------------------------------------------
     def _absent(self):
         name = self.params['name']
@@ -415,23 +400,21 @@ class NetworkManager(object):
         except libvirt.libvirtError as error:
             if error.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
                 raise  # else another run removed it meanwhile: absent all the same
-        self.result.update(changed=False, network={},
-                           diff=diff_entries(xmltree.diff(None, None), 'network ' + name, None, None))
-        return self.result
+            self.reset()  # what the removal recorded before it met that
+        self.diff.definition('network ' + name, xmltree.diff(None, None))
+        return self.finish(changed=False, network={})
 
     def _remove(self, name, net):
         current = xmltree.parse(inactive_xml(net, libvirt.VIR_NETWORK_XML_INACTIVE))
         users = domains_using(self.conn, name)
         if users and self.params.get('only_unused') and not self.params.get('force'):
-            self.result.update(kept_for=users, network=describe(net),
-                               diff=diff_entries(xmltree.diff(None, None), 'network ' + name, None, None))
-            return self.result
+            self.diff.definition('network ' + name, xmltree.diff(None, None))
+            return self.finish(kept_for=users, network=describe(net))
         if users and not self.params.get('force'):
             raise LibvirtOperationError('network %s is used by domain(s) %s: remove them first or set force=true'
                                         % (name, ', '.join(users)))
         before_state = dict(active=bool(net.isActive()), autostart=bool(net.autostart()))
-        diff = diff_entries(xmltree.diff(current, None), 'network ' + name, before_state, None)
+        self.diff.resource('network ' + name, xmltree.diff(current, None), before_state, None)
         if not self.check_mode:
-            _destroy_and_undefine(self.conn, name, net)
-        self.result.update(changed=True, network={}, diff=diff)
-        return self.result
+            remove(self.conn, name, net)
+        return self.finish(changed=True, network={})

@@ -13,7 +13,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils import xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import inactive_xml
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.network import (
-    _destroy_and_undefine, domains_using, find, sync_live)
+    domains_using, find, remove, sync_live)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.network_xml import _host_xml
 
 
@@ -61,6 +61,6 @@ def remove_unused(conn, names, check_mode, leaving=()):
         if net is None or [user for user in domains_using(conn, name) if user not in leaving]:
             continue
         if not check_mode:
-            _destroy_and_undefine(conn, name, net)
+            remove(conn, name, net)
         removed.append(name)
     return removed

@@ -28,10 +28,10 @@ import tempfile
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError, lookup
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError, Manager, lookup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import find as find_domain
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import run_state
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.lifecycle import run_state
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.locks import named_lock
 
 GIB = 1024 ** 3
@@ -129,12 +129,14 @@ def write_archive(directory, members, part):
         os.fsync(handle.fileno())
 
 
-class PackageManager(object):
-    """Packages one domain's disk into a box file, once (again only with ``force``)."""
+class PackageManager(Manager):
+    """Packages one domain's disk into a box file, once (again only with ``force``). Nothing
+    to diff: the result describes the file."""
+
+    RESULT = dict(changed=False, box={}, disk={})
 
     def __init__(self, params, check_mode, run_command, qemu_img='qemu-img'):
-        self.params = params
-        self.check_mode = check_mode
+        super(PackageManager, self).__init__(params, check_mode)
         self.run_command = run_command  # argv list -> (rc, stdout, stderr), never a shell
         self.qemu_img = qemu_img
         self.domain_name = validate.name(params['domain'], 'domain')
@@ -146,7 +148,11 @@ class PackageManager(object):
         vagrantfile = params.get('vagrantfile')
         if vagrantfile is not None and ('\0' in vagrantfile or not vagrantfile.strip()):
             raise validate.ValidationError('vagrantfile', vagrantfile, 'the text of a Vagrantfile (not empty)')
-        self.result = dict(changed=False, box={}, disk={})
+
+    @classmethod
+    def from_module(cls, module):
+        """qemu-img reads and flattens the disk, run through the module (never a shell)."""
+        return cls(module.params, module.check_mode, module.run_command, module.get_bin_path('qemu-img', required=True))
 
     # -- where things are ------------------------------------------------------------------
     def _check_output_place(self):

@@ -10,9 +10,9 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import lifecycle, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
-    LibvirtOperationError, check_xml_options, diff_entries, inactive_xml, lookup)
+    LibvirtOperationError, Manager, check_xml_options, inactive_xml, lookup)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 
 SYSTEM_POOL_PATH = '/var/lib/libvirt/images'
@@ -70,19 +70,17 @@ def describe(pool):
     return info
 
 
-class PoolManager(object):
+class PoolManager(Manager):
     """Brings one pool to the state the options ask for."""
 
     def __init__(self, params, check_mode):
         check_xml_options(params)
+        super(PoolManager, self).__init__(params, check_mode)
         self.conn = None
-        self.params = params
-        self.check_mode = check_mode
         self.name = validate.name(params['name'])
         self.path = params['path']
         if self.path:
             validate.absolute_path(self.path, 'path')
-        self.changed = False
         self.created = None
 
     def ensure(self, conn):
@@ -96,10 +94,8 @@ class PoolManager(object):
             after_xml, after_state = self._absent(pool)
         else:
             after_xml, after_state, pool = self._present(pool, before_xml, active=(state == 'present'))
-        return dict(changed=self.changed,
-                    pool=describe(pool) if state != 'absent' else {},
-                    diff=diff_entries(xmltree.diff(before_xml, after_xml), 'pool ' + self.name,
-                                      before_state, after_state))
+        self.diff.resource('pool ' + self.name, xmltree.diff(before_xml, after_xml), before_state, after_state)
+        return self.finish(pool=describe(pool) if state != 'absent' else {})
 
     def _present(self, pool, current, active):
         # no path given: an existing pool stays where it is, a new one goes to libvirt's default place
@@ -116,8 +112,8 @@ class PoolManager(object):
             autostart = bool(pool.autostart()) if pool else True
         wanted_state = dict(active=active, autostart=autostart)
         before_state = runtime_state(pool)
-        self.changed = xml_changed or before_state != wanted_state
-        if self.check_mode or not self.changed:
+        self.result['changed'] = xml_changed or before_state != wanted_state
+        if self.check_mode or not self.result['changed']:
             return merged, wanted_state, pool
 
         was_active = bool(pool and pool.isActive())
@@ -143,14 +139,8 @@ class PoolManager(object):
 
     def _undo(self):
         """A failure halfway removes the pool this run defined."""
-        if self.created is None:
-            return
-        try:
-            if self.created.isActive():
-                self.created.destroy()
-            self.created.undefine()
-        except libvirt.libvirtError:
-            pass
+        if self.created is not None:
+            lifecycle.undo(self.created)
 
     def _absent(self, pool):
         if pool is None:
@@ -163,11 +153,9 @@ class PoolManager(object):
             raise LibvirtOperationError(
                 'storage pool %s still holds %d volume(s) (%s): remove them first or set '
                 'delete_volumes=true' % (self.name, len(volumes), ', '.join(volumes[:10])))
-        self.changed = True
+        self.result['changed'] = True
         if not self.check_mode:
             for volume in volumes:
                 pool.storageVolLookupByName(volume).delete(0)
-            if pool.isActive():
-                pool.destroy()
-            pool.undefine()
+            lifecycle.destroy_and_undefine(pool)
         return None, None

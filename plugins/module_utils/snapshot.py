@@ -14,10 +14,10 @@ import time
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
-    LibvirtOperationError, check_xml_options, lookup, state_text)
+    LibvirtOperationError, Manager, check_xml_options, lookup)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import find as find_domain
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import run_state
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.lifecycle import run_state, start_or_resume
 
 STATES = ('present', 'absent', 'reverted')
 # libvirt's snapshot state for each domain state (run_state's words) a snapshot can be taken in.
@@ -170,13 +170,12 @@ def deletion_order(entries):
     return [entry['name'] for entry in sorted(entries, key=lambda item: (-depth_of(item), item['name']))]
 
 
-class SnapshotManager(object):
+class SnapshotManager(Manager):
     """Brings one domain's snapshots to what the options ask for."""
 
     def __init__(self, params, check_mode):
         check_xml_options(params, multiline=('description',))
-        self.params = params
-        self.check_mode = check_mode
+        super(SnapshotManager, self).__init__(params, check_mode)
         self.state = validate.choice(params.get('state') or 'present', 'state', STATES)
         self.domain_name = validate.name(params.get('domain'), 'domain')
         self.name = params.get('name')
@@ -188,7 +187,6 @@ class SnapshotManager(object):
         self.start = bool(params.get('start'))
         if self.start and self.state != 'reverted':
             raise validate.ValidationError('start', True, 'only with state=reverted')
-        self.result = dict(changed=False)
 
     def ensure(self, conn):
         """Converge; return the module result (changed, snapshots, snapshot, domain_state, diff)."""
@@ -212,18 +210,13 @@ class SnapshotManager(object):
         return self._result(before, after, before_state, after_state)
 
     def _result(self, before, after, before_state, after_state):
-        label = 'domain %s' % self.domain_name
-        diff = [dict(before=listing_text(before), after=listing_text(after),
-                     before_header='%s (snapshots)' % label, after_header='%s (snapshots)' % label)]
-        if self.state == 'reverted':
-            diff.append(dict(before=state_text(dict(state=before_state)),
-                             after=state_text(dict(state=after_state, reverted_to=self.name)),
-                             before_header='%s (state)' % label, after_header='%s (state)' % label))
+        what = 'domain %s' % self.domain_name
+        self.diff.text(what, 'snapshots', listing_text(before), listing_text(after))
+        if self.state == 'reverted':  # the state always shows: it names the snapshot reverted to
+            self.diff.state(what, dict(state=before_state), dict(state=after_state, reverted_to=self.name))
         named = [entry for entry in after if entry['name'] == self.name]
-        self.result.update(snapshots=after, snapshot=named[0] if named else {}, domain_state=after_state,
-                           diff=diff)
         self.result.setdefault('removed', [])
-        return self.result
+        return self.finish(snapshots=after, snapshot=named[0] if named else {}, domain_state=after_state)
 
     @staticmethod
     def _refuse_saved(domain, state, action):
@@ -296,8 +289,8 @@ class SnapshotManager(object):
                 raise LibvirtOperationError('snapshot %s of domain %s was deleted meanwhile'
                                             % (self.name, self.domain_name))
             domain.revertToSnapshot(snapshot, 0)
-            if self.start:
-                _start(domain)
+            if self.start:  # vagrant's restore runs the domain a revert left paused or stopped
+                start_or_resume(domain, run_state(domain))
         return predict_reverted(before, self.name), reverted_state(target['state'], self.start)
 
 
@@ -318,11 +311,3 @@ def _delete(domain, name):
         if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT:
             raise
 
-
-def _start(domain):
-    """Run the domain after a revert left it paused or stopped (vagrant's restore starts it)."""
-    state = run_state(domain)
-    if state == 'stopped':
-        domain.create()
-    if run_state(domain) == 'paused':
-        domain.resume()

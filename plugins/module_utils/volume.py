@@ -20,7 +20,7 @@ import struct
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import isoimage, qemuimg, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.locks import named_lock
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import check_xml_options, lookup
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import Manager, check_xml_options, lookup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
 
@@ -196,21 +196,43 @@ def check_sources(params):
     return given
 
 
+def generated_image(params):
+    """The image the options describe (dict of data, files and label), or None."""
+    masked = ()
+    if params['cloud_init']:
+        spec = params['cloud_init']
+        files, label = isoimage.cloud_init_files(spec['user_data'], spec['meta_data'], spec['network_config']), 'cidata'
+        masked = isoimage.CLOUD_INIT_SECRET_FILES
+    elif params['files']:
+        files, label = dict(params['files']['contents'] or {}), params['files']['label']
+        for path in params['files']['paths'] or []:
+            if not os.path.isfile(path):
+                raise validate.ValidationError('files.paths', path, 'an existing local file')
+            with open(path, 'rb') as handle:
+                files[os.path.basename(path)] = handle.read()
+    else:
+        return None
+    return dict(data=isoimage.build(files, label, 'files.contents' if params['files'] else 'cloud_init'),
+                files=files, label=label, masked=masked)
+
+
 def merge_capacity(tree, capacity):
     """``tree`` with its capacity set (what libvirt will show after a resize)."""
     return xmltree.merge(tree, xmltree.element('volume', children=[
         xmltree.element('capacity', {'unit': 'bytes'}, text=capacity)]))
 
 
-class VolumeManager(object):
+class VolumeManager(Manager):
     """Brings one volume to the state the options ask for."""
+
+    RESULT = dict(changed=False, bytes_sent=0)
 
     def __init__(self, params, check_mode):
         # what goes into a generated ISO image, not into XML, may hold any text
         check_xml_options(params, skip=('cloud_init', 'files', 'image'))
-        self.params = params
-        self.check_mode = check_mode
+        super(VolumeManager, self).__init__(params, check_mode)
         self.name = validate.name(params['name'])
+        self.what = 'volume ' + self.name
         validate.name(params['pool'], 'pool')
         self.capacity = validate.size(params['capacity'], 'capacity', default_unit='') \
             if params.get('capacity') is not None else None
@@ -230,7 +252,13 @@ class VolumeManager(object):
         self.image = params.get('image')
         self._current_files = None  # what the existing generated image holds, once read
         self._current_label = None
-        self.result = dict(changed=False, bytes_sent=0)
+
+    @classmethod
+    def from_module(cls, module):
+        """The module's options with the image they describe (``image``), built once the
+        options that give the volume's content are known to be one at most."""
+        check_sources(module.params)
+        return cls(dict(module.params, image=generated_image(module.params)), module.check_mode)
 
     def ensure(self, conn):
         pool = require_active(conn, self.params['pool'])
@@ -241,24 +269,20 @@ class VolumeManager(object):
                 self.result['changed'] = True
                 if not self.check_mode:
                     volume.delete(0)
-            self.result.update(volume={}, diff=xmltree.diff(before, None))
-            return self.result
+            self.diff.definition(self.what, xmltree.diff(before, None))
+            return self.finish(volume={})
         if volume is None:
             volume, after = self._create(conn, pool)
         elif self.params.get('allow_existing'):
             after = before
         else:
             volume, after = self._converge(conn, pool, volume, before)
-        self.result['diff'] = xmltree.diff(before, after)
+        self.diff.definition(self.what, xmltree.diff(before, after))
         if self.image is not None:
             masked = self.image.get('masked', ())
-            content = dict(before=isoimage.listing(self._current_files, self._current_label, masked),
-                           after=isoimage.listing(self.image['files'], self.image['label'], masked,
-                                                  self._current_files),
-                           before_header='image content', after_header='image content')
-            self.result['diff'] = [dict(self.result['diff'], before_header='volume', after_header='volume'), content]
-        self.result['volume'] = describe(volume) if volume is not None else dict(name=self.name)
-        return self.result
+            self.diff.text(self.what, 'content', isoimage.listing(self._current_files, self._current_label, masked),
+                           isoimage.listing(self.image['files'], self.image['label'], masked, self._current_files))
+        return self.finish(volume=describe(volume) if volume is not None else dict(name=self.name))
 
     def _backing(self, conn, pool):
         spec = self.params['backing_volume']

@@ -253,7 +253,7 @@ tunnels:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import run_module
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.forwarded_port import (
     DEFAULT_HOST_IP, DEFAULT_STATE_DIR, DEFAULT_TIMEOUT, TunnelManager)
 
@@ -280,10 +280,7 @@ def main():
         required_if=[('state', 'present', ('guest', 'host', 'ssh_host'))],
         supports_check_mode=True,
     )
-    with failing_cleanly(module, 'forwarded port'):
-        manager = TunnelManager(module.params, module.check_mode)
-        ssh_bin = module.get_bin_path('ssh') if module.params['state'] == 'present' else None
-        module.exit_json(**manager.ensure(ssh_bin))
+    run_module(module, TunnelManager, 'forwarded port')
 
 
 if __name__ == '__main__':

@@ -147,17 +147,12 @@ volumes:
             capacity: 1073741824}]
 '''
 
-import shutil
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.box import BoxManager
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
-    connect, connection_argument_spec)
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import run_module
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 
 
 def main():
@@ -176,20 +171,7 @@ def main():
         timeout=dict(type='int', default=boxes.DOWNLOAD_TIMEOUT),
     )
     module = AnsibleModule(argument_spec=spec, mutually_exclusive=[('src', 'catalog')], supports_check_mode=True)
-    workdir = tempfile.mkdtemp(prefix='vagrantless-box-')
-    try:
-        with failing_cleanly(module, 'box %s' % module.params['name']):
-            def fetch(url, limit):
-                return boxes.download(url, workdir, module.params['timeout'], limit)
-            manager = BoxManager(module.params, module.check_mode, fetch)
-            try:
-                result = manager.ensure(connect(module))
-            except boxes.BoxError as error:  # the box, its catalog or its images: bad input
-                option = error.option or manager.input_option()
-                raise ValidationError(option, module.params.get(option), 'box %s: %s' % (module.params['name'], error))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    module.exit_json(**result)
+    run_module(module, BoxManager, 'box %s' % module.params['name'])
 
 
 if __name__ == '__main__':

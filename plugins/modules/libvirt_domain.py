@@ -828,9 +828,8 @@ removed_metadata:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
-    connect, connection_argument_spec)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import run_module
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import DomainManager
 
 
@@ -839,9 +838,7 @@ def main():
         argument_spec=connection_argument_spec(**domain_options.argument_spec()),
         supports_check_mode=True,
     )
-    with failing_cleanly(module, 'domain %s' % module.params['name']):
-        manager = DomainManager(module.params, module.check_mode)
-        module.exit_json(**manager.ensure(connect(module)))
+    run_module(module, DomainManager, 'domain %s' % module.params['name'])
 
 
 if __name__ == '__main__':

@@ -291,11 +291,9 @@ kept_for:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves.urllib.parse import urlparse
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
-    connect, connection_argument_spec, system_uri)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import run_module
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.network import NetworkManager
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.network_xml import FORWARD_MODES
 
@@ -339,11 +337,7 @@ def main():
         supports_check_mode=True,
     )
     label = module.params['name'] or module.params['address'] or module.params['ip']
-    with failing_cleanly(module, 'network %s' % label):
-        uri = system_uri(module.params)
-        local = urlparse(uri).netloc == ''
-        manager = NetworkManager(module.params, module.check_mode, local_host=local)
-        module.exit_json(**manager.ensure(connect(module, uri)))
+    run_module(module, NetworkManager, 'network %s' % label)
 
 
 if __name__ == '__main__':

@@ -156,9 +156,8 @@ disk:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
-    connect, connection_argument_spec)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import run_module
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.package import PackageManager
 
 
@@ -174,14 +173,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    with failing_cleanly(module, 'domain %s' % module.params['domain']):
-        manager = PackageManager(module.params, module.check_mode,
-                                 module.run_command,
-                                 module.get_bin_path('qemu-img', required=True))
-        result = manager.ensure(connect(module))
-        for warning in result.pop('warnings', []):
-            module.warn(warning)
-        module.exit_json(**result)
+    run_module(module, PackageManager, 'domain %s' % module.params['domain'])
 
 
 if __name__ == '__main__':

@@ -138,9 +138,8 @@ pool:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
-    connect, connection_argument_spec)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import run_module
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import POOL_TYPES, PoolManager
 
 
@@ -156,9 +155,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    with failing_cleanly(module, 'storage pool %s' % module.params['name']):
-        manager = PoolManager(module.params, module.check_mode)
-        module.exit_json(**manager.ensure(connect(module)))
+    run_module(module, PoolManager, 'storage pool %s' % module.params['name'])
 
 
 if __name__ == '__main__':

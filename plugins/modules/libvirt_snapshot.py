@@ -185,9 +185,8 @@ domain_state:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
-    connect, connection_argument_spec)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import run_module
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.snapshot import STATES, SnapshotManager
 
 
@@ -202,9 +201,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    with failing_cleanly(module, 'domain %s' % module.params['domain']):
-        manager = SnapshotManager(module.params, module.check_mode)
-        module.exit_json(**manager.ensure(connect(module)))
+    run_module(module, SnapshotManager, 'domain %s' % module.params['domain'])
 
 
 if __name__ == '__main__':

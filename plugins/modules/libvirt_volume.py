@@ -179,37 +179,12 @@ bytes_sent:
   sample: 29360128
 '''
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import isoimage
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import failing_cleanly
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
-    connect, connection_argument_spec)
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.volume import (
-    FORMATS, VolumeManager, check_sources)
-
-
-def generated_image(params):
-    """The image the options describe (dict of data, files and label), or None."""
-    masked = ()
-    if params['cloud_init']:
-        spec = params['cloud_init']
-        files, label = isoimage.cloud_init_files(spec['user_data'], spec['meta_data'], spec['network_config']), 'cidata'
-        masked = isoimage.CLOUD_INIT_SECRET_FILES
-    elif params['files']:
-        files, label = dict(params['files']['contents'] or {}), params['files']['label']
-        for path in params['files']['paths'] or []:
-            if not os.path.isfile(path):
-                raise ValidationError('files.paths', path, 'an existing local file')
-            with open(path, 'rb') as handle:
-                files[os.path.basename(path)] = handle.read()
-    else:
-        return None
-    return dict(data=isoimage.build(files, label, 'files.contents' if params['files'] else 'cloud_init'),
-                files=files, label=label, masked=masked)
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import run_module
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.volume import FORMATS, VolumeManager
 
 
 def main():
@@ -241,11 +216,7 @@ def main():
     )
     if (module.params['cloud_init'] or module.params['files']) and isoimage.pycdlib is None:
         module.fail_json(msg=missing_required_lib('pycdlib'), exception=isoimage.PYCDLIB_IMPORT_ERROR)
-    with failing_cleanly(module, 'volume %s' % module.params['name']):
-        check_sources(module.params)  # before an image is built from two of them
-        params = dict(module.params, image=generated_image(module.params))
-        manager = VolumeManager(params, module.check_mode)
-        module.exit_json(**manager.ensure(connect(module)))
+    run_module(module, VolumeManager, 'volume %s' % module.params['name'])
 
 
 if __name__ == '__main__':

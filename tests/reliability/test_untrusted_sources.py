@@ -92,7 +92,7 @@ def test_cloud_init_user_data_never_in_results_or_diffs():
 
     def content_diff(key):
         diff = results[key]['diff']
-        return [entry for entry in diff if entry.get('after_header') == 'image content'][0]
+        return [entry for entry in diff if entry.get('after_header') == 'volume %s (content)' % SEED['name']][0]
     new = content_diff('guest_seed_check_new')
     assert '--- user-data\n(%d bytes, masked' % len(SECRET) in new['after'] and 'instance-id: vlt-rel' in new['after']
     assert results['guest_seed_again']['changed'] is False

@@ -42,14 +42,13 @@ def refusal_problem(result):
 
 # -- check mode predicts exactly -------------------------------------------------------------
 def definitions(result):
-    """{label: (before, after)} of the definitions in a module result's ``diff`` (a dict or a
-    list of them; the runtime state entries are left out: the matrix checks state in the lab)."""
-    diff = result.get('diff') or []
-    entries = diff if isinstance(diff, list) else [diff]
+    """{label: (before, after)} of the definitions in a module result's ``diff`` (a list of
+    entries; the runtime state and image content entries are left out: the matrix checks state
+    in the lab, and content is no definition)."""
     found = {}
-    for entry in entries:
+    for entry in result.get('diff') or []:
         label = entry.get('before_header') or 'definition'
-        if label.endswith('(state)') or label == 'image content':
+        if label.endswith('(state)') or label.endswith('(content)'):
             continue
         found[label] = (entry.get('before') or '', entry.get('after') or '')
     return found

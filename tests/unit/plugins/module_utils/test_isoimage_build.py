@@ -69,8 +69,9 @@ def test_masked_files_show_their_size_and_whether_they_changed_never_their_conte
 def test_libvirt_volume_masks_user_data_and_marks_it_no_log():
     import importlib
     module = importlib.import_module('ansible_collections.vagrantless.libvirt.plugins.modules.libvirt_volume')
+    volume = importlib.import_module('ansible_collections.vagrantless.libvirt.plugins.module_utils.volume')
     params = dict(cloud_init=dict(user_data=SECRET, meta_data=None, network_config=None), files=None)
-    image = module.generated_image(params)
+    image = volume.generated_image(params)
     assert image['masked'] == ('user-data',)
     assert image['files']['user-data'] == SECRET  # the seed itself holds it, of course
     with open(module.__file__) as handle:

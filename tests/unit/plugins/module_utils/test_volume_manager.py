@@ -34,10 +34,10 @@ def run(conn, check_mode=False, **overrides):
 
 def test_create_check_real_idempotent(conn):
     predicted = run(conn, check_mode=True, capacity='64M')
-    assert predicted['changed'] and '<capacity unit="bytes">67108864</capacity>' in predicted['diff']['after']
+    assert predicted['changed'] and '<capacity unit="bytes">67108864</capacity>' in predicted['diff'][0]['after']
     created = run(conn, capacity='64M')
     assert created['changed'] and created['volume']['capacity'] == 67108864
-    assert created['diff']['after'] == predicted['diff']['after']
+    assert created['diff'][0]['after'] == predicted['diff'][0]['after']
     assert not run(conn, capacity='64M')['changed']
 
 
@@ -46,7 +46,7 @@ def test_grow_only(conn):
     # the test driver cannot resize: the prediction here, the resize in the lab's target
     grown = run(conn, check_mode=True, capacity='128M')
     assert grown['changed']
-    assert '134217728' in grown['diff']['after'] and '67108864' in grown['diff']['before']
+    assert '134217728' in grown['diff'][0]['after'] and '67108864' in grown['diff'][0]['before']
     with pytest.raises(ValidationError, match='only grow'):
         run(conn, capacity='32M')
     assert not run(conn, capacity='1M', allow_existing=True)['changed']
