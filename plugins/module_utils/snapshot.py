@@ -310,4 +310,3 @@ def _delete(domain, name):
     except libvirt.libvirtError as error:
         if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT:
             raise
-
