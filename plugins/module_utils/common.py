@@ -97,8 +97,7 @@ class DiffRecorder(object):
 class Manager(object):
     """What every manager shares: the options, check mode, the result a run builds (a fresh
     copy of ``RESULT``) and the diff it records. A manager converges in ``ensure(target)``,
-    ``target`` being what ``target(module)`` gives: by default the libvirt connection.
-    ``ensure`` methods must be defined by subclasses."""
+    ``target`` being what ``target(module)`` gives: by default the libvirt connection."""
 
     RESULT = dict(changed=False)
 
@@ -117,6 +116,10 @@ class Manager(object):
     def target(self, module):
         """What ``ensure`` works on: the connection the module's options describe."""
         return connect(module)
+
+    def ensure(self, target):
+        """Converge on ``target``; return the module result (see ``finish``)."""
+        raise NotImplementedError('a manager converges in its own ensure()')
 
     def run(self, module):
         """The module's run: converge on its target; return the module result."""

@@ -118,6 +118,11 @@ def test_the_default_manager_is_built_from_params_and_check_mode():
 
 
 # -- Manager -------------------------------------------------------------------------------------
+def test_a_manager_must_say_how_it_converges():
+    with pytest.raises(NotImplementedError):
+        common.Manager({}, False).ensure(None)
+
+
 def test_each_manager_starts_from_its_own_copy_of_the_result():
     first, second = Recorder({}, False), Recorder({}, False)
     first.result['items'].append('x')
