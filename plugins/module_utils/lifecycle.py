@@ -29,13 +29,13 @@ def run_state(domain):
     return 'stopped'
 
 
-def start(obj):
-    """Start a domain (restoring a managed save image when there is one) or a network; one
-    started meanwhile by another run is started all the same."""
+def start(domain):
+    """Start (restoring a managed save image when there is one); started meanwhile by another
+    run is started all the same."""
     try:
-        obj.create()
+        domain.create()
     except libvirt.libvirtError as error:
-        if error.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID or not obj.isActive():
+        if error.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID or not domain.isActive():
             raise
 
 

@@ -340,7 +340,7 @@ class NetworkManager(Manager):
             if restart_now:
                 net.destroy()
             if after_state['active'] and not net.isActive():
-                lifecycle.start(net)
+                self._start(net)
             elif not after_state['active'] and net.isActive():
                 net.destroy()
             if bool(net.autostart()) != after_state['autostart']:
@@ -363,6 +363,14 @@ class NetworkManager(Manager):
             other = find(self.conn, tree.findtext('name'))
             current = xmltree.parse(inactive_xml(other, libvirt.VIR_NETWORK_XML_INACTIVE))
             return self.conn.networkDefineXML(xmltree.to_xml(xmltree.merge(current, tree, NETWORK_RULES)))
+
+    @staticmethod
+    def _start(net):
+        try:
+            net.create()
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:  # already active
+                raise
 
     def _update_reservations(self, net, current, merged):
         """Add, change and remove DHCP hosts live (when active) and in the config."""
