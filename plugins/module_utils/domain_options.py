@@ -22,7 +22,8 @@ Adding a domain option, say ``libvirt.foo``, touches three places:
 1. its declaration below: ``_option('foo', 'str', 'What it does.')``, with ``new_default=``
    when vagrant-libvirt gives new domains one, ``part='os'`` when it builds an element that
    other options share, ``setting=None`` when the role derives it instead of a machine;
-2. its XML builder in ``domain_xml.DomainSpec`` (``params.get('foo')``);
+2. its XML builder in ``domain_xml.DomainSpec``, or in ``domain_devices`` for a device
+   (``params.get('foo')``);
 3. its test in tests/unit/plugins/module_utils/test_domain_xml.py;
 
 then ``make generated`` rewrites the module's documentation and the roles' argument specs
