@@ -12,8 +12,8 @@ Everything else is derived from ``OPTIONS``:
 - the options of the definition and the defaults of a new domain (``DEFINITION_OPTIONS``,
   ``NEW_DOMAIN_DEFAULTS``), and which options build each part of an existing domain's
   definition (``parts``), read by ``domain_xml.DomainSpec``;
-- the machine settings (``OPTIONS.settings()``): ``machine.py`` checks ``libvirt_<option>``
-  against the same spec and hands the options set to the ``up`` role as
+- the machine settings (``OPTIONS.settings()``): ``machine_options.py`` checks ``libvirt_<option>``
+  against the same spec and ``machine.py`` hands the options set to the ``up`` role as
   ``vagrantless_machine.domain``, which the role gives libvirt_domain as ``module_defaults``;
 - the ``up`` role's argument spec (``tests/argument_specs.py``).
 
