@@ -1,8 +1,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write (or, with --check, compare) the roles' meta/argument_specs.yml from the one source
-of truth: plugins/module_utils/machine.py's settings, with the descriptions of libvirt_domain's
+of truth: plugins/module_utils/machine_options.py's settings, with the descriptions of libvirt_domain's
 options (plugins/module_utils/domain_options.py) and of the connection fragment. `make units` runs the check, so a setting added to
-machine.py without its spec fails the suite.
+machine_options.py without its spec fails the suite.
 
     PYTHONPATH=.collections python tests/argument_specs.py [--check]
 """
@@ -15,7 +15,7 @@ import yaml
 
 import generated  # pylint: disable=import-error
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options, machine
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options, machine_options
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MACHINE_NOTE = ('The machine settings (every C(vm_*), C(ssh_*), C(libvirt_*) and C(vagrantless_*) variable of '
@@ -105,12 +105,12 @@ def _description(value):
     return list(value) if isinstance(value, list) else [value]
 
 
-def machine_options():
+def setting_options():
     """Every setting as an argument spec entry with its description."""
     domain_docs = domain_options.OPTIONS.documentation()
     connection_docs = _doc_options('plugins/doc_fragments/connection.py', 'DOCUMENTATION')
     options = {}
-    for name, spec in sorted(machine.argument_spec().items()):
+    for name, spec in sorted(machine_options.argument_spec().items()):
         entry = dict((key, spec[key]) for key in ('type', 'elements', 'choices', 'default', 'no_log')
                      if spec.get(key) not in (None, False) or (key == 'default' and key in spec))
         if entry.get('default') is None:
@@ -139,7 +139,7 @@ def role_spec(role):
     description = [short[0].upper() + short[1:] + '.']
     options = dict(own)
     if note is None:
-        options.update(machine_options())
+        options.update(setting_options())
     else:
         description.append(note)
     return dict(argument_specs=dict(main=dict(short_description=short, description=description,
@@ -155,7 +155,7 @@ class IndentedDumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
 
 
 def render(role):
-    return '---\n# Written by tests/argument_specs.py from plugins/module_utils/machine.py: do not edit.\n' + \
+    return '---\n# Written by tests/argument_specs.py from plugins/module_utils/machine_options.py: do not edit.\n' + \
         yaml.dump(role_spec(role), Dumper=IndentedDumper, sort_keys=True, width=100, default_flow_style=False)
 
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine, machine_options
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 
@@ -24,7 +24,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        known = machine.argument_spec()
+        known = machine_options.argument_spec()
         variables = dict((name, None) for name in task_vars)  # every name, for the typo check
         for name in known:
             if name in task_vars:
@@ -33,7 +33,7 @@ class ActionModule(ActionBase):
         host = task_vars.get('inventory_hostname')
         try:
             settings = machine.Machine(host, variables).config()
-        except machine.SettingsError as error:
+        except machine_options.SettingsError as error:
             result.update(failed=True, msg=str(error), problems=error.problems)
             return result
         except ValidationError as error:

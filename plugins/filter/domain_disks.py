@@ -7,11 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine_storage
 
 
 class FilterModule(object):
     """The verb roles' filters."""
 
     def filters(self):
-        return dict(domain_disks=machine.domain_disks)
+        return dict(domain_disks=machine_storage.domain_disks)

@@ -12,8 +12,8 @@ Everything else is derived from ``OPTIONS``:
 - the options of the definition and the defaults of a new domain (``DEFINITION_OPTIONS``,
   ``NEW_DOMAIN_DEFAULTS``), and which options build each part of an existing domain's
   definition (``parts``), read by ``domain_xml.DomainSpec``;
-- the machine settings (``OPTIONS.settings()``): ``machine.py`` checks ``libvirt_<option>``
-  against the same spec and hands the options set to the ``up`` role as
+- the machine settings (``OPTIONS.settings()``): ``machine_options.py`` checks ``libvirt_<option>``
+  against the same spec and ``machine.py`` hands the options set to the ``up`` role as
   ``vagrantless_machine.domain``, which the role gives libvirt_domain as ``module_defaults``;
 - the ``up`` role's argument spec (``tests/argument_specs.py``).
 
@@ -22,7 +22,8 @@ Adding a domain option, say ``libvirt.foo``, touches three places:
 1. its declaration below: ``_option('foo', 'str', 'What it does.')``, with ``new_default=``
    when vagrant-libvirt gives new domains one, ``part='os'`` when it builds an element that
    other options share, ``setting=None`` when the role derives it instead of a machine;
-2. its XML builder in ``domain_xml.DomainSpec`` (``params.get('foo')``);
+2. its XML builder in ``domain_xml.DomainSpec``, or in ``domain_devices`` for a device
+   (``params.get('foo')``);
 3. its test in tests/unit/plugins/module_utils/test_domain_xml.py;
 
 then ``make generated`` rewrites the module's documentation and the roles' argument specs

@@ -18,7 +18,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, '.collections'))
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.machine import derived_mac  # noqa: E402
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.machine_networks import derived_mac  # noqa: E402
 
 URI = os.environ.get('LAB_URI', 'qemu:///system')
 LAB = 'vlt-e2e'

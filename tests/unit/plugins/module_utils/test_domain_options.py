@@ -16,7 +16,7 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options, domain_xml, machine
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_options, domain_xml, machine, machine_options
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.options import Option, Options
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -119,7 +119,7 @@ def test_an_existing_domain_gets_a_part_only_when_one_of_its_options_is_given():
 
 
 def test_the_machine_settings_come_from_the_declaration():
-    spec = machine.argument_spec()
+    spec = machine_options.argument_spec()
     settings = OPTIONS.settings()
     for variable, option in settings.items():
         assert variable == 'libvirt_' + option.name
@@ -127,7 +127,7 @@ def test_the_machine_settings_come_from_the_declaration():
         expected.pop('default', None)  # libvirt_domain applies a new domain's defaults itself
         assert spec[variable] == expected, variable
     assert sorted(option.name for option in OPTIONS if option.setting is None) == sorted(ROLE_DERIVED)
-    assert spec['libvirt_shutdown_mode'] == machine.LAB_OPTIONS['libvirt_shutdown_mode']
+    assert spec['libvirt_shutdown_mode'] == machine_options.LAB_OPTIONS['libvirt_shutdown_mode']
     assert 'libvirt_graphics_passwd' in settings and spec['libvirt_graphics_passwd']['no_log'] is True
 
 

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain, domain_xml, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain, domain_devices, domain_xml, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 
@@ -292,3 +292,15 @@ def test_redirect_filters_read_allow_as_a_vagrantfile_writes_it(allow, expected)
 def test_a_redirect_filter_allow_that_is_no_boolean_is_refused():
     with pytest.raises(ValidationError, match=r'redirfilters\[0\].allow'):
         built(redirfilters=[dict(allow='maybe')])
+
+
+def test_devices_are_built_in_domain_devices_for_the_spec():
+    wanted = spec(disks=[dict(device='vda', volume='a.img', pool='default')],
+                  interfaces=[dict(network='n', mac='52:54:00:00:00:01')])
+    devices = domain_devices.build(wanted, {0: '/p/a.img'})
+    assert [node.tag for node in devices] == ['disk', 'interface', 'serial', 'graphics', 'video']
+    assert devices.find('serial/log').get('file') == '/var/log/libvirt/qemu/lab_web-console.log'
+    assert [node.tag for node in domain_devices.build(spec(), {})] == ['serial', 'graphics', 'video']
+    existing = spec()
+    existing.new = False
+    assert len(domain_devices.build(existing, {})) == 0  # an existing domain: only what the options give

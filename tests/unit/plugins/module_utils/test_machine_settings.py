@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine, machine_options, machine_storage
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
@@ -97,7 +97,7 @@ def test_disks_cdroms_and_their_devices():
                                        {'size': '1G', 'type': 'raw', 'device': 'vdd', 'cache': 'none'}])
     assert [d['volume'] for d in config['disks']] == ['shop_web-vdb.qcow2', 'shop_web-vdd.raw']
     assert config['domain']['cdroms'] == [{'path': '/srv/x.iso'}]
-    disks = machine.domain_disks(['shop_web.img', 'shop_web_1.img'], config)
+    disks = machine_storage.domain_disks(['shop_web.img', 'shop_web_1.img'], config)
     assert [(d['device'], d['volume']) for d in disks] == [
         ('vda', 'shop_web.img'), ('vdc', 'shop_web_1.img'), ('vdb', 'shop_web-vdb.qcow2'), ('vdd', 'shop_web-vdd.raw')]
     assert disks[3]['cache'] == 'none' and disks[3]['format'] == 'raw'
@@ -146,7 +146,7 @@ def test_remote_hypervisor_by_ssh_runs_on_the_controller():
     (dict(libvirt_cpu_mode='fastest'), 'libvirt_cpu_mode'),
 ])
 def test_every_problem_names_host_variable_and_value(variables, expected):
-    with pytest.raises(machine.SettingsError) as error:
+    with pytest.raises(machine_options.SettingsError) as error:
         settings(**variables)
     assert 'host web: ' in str(error.value) and expected in str(error.value)
 

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine, machine_options
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 PRIVATE = {'private_network': {'ip': '10.20.30.40'}}
@@ -136,7 +136,7 @@ BAD = [
 
 @pytest.mark.parametrize('variables, option', BAD, ids=['%s-%d' % (case[1], n) for n, case in enumerate(BAD)])
 def test_refused_naming_the_variable_and_item(variables, option):
-    with pytest.raises((ValidationError, machine.SettingsError)) as caught:
+    with pytest.raises((ValidationError, machine_options.SettingsError)) as caught:
         config(**variables)
     error = caught.value
     named = error.option if isinstance(error, ValidationError) else str(error)
