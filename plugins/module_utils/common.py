@@ -96,8 +96,9 @@ class DiffRecorder(object):
 
 class Manager(object):
     """What every manager shares: the options, check mode, the result a run builds (a fresh
-    copy of ``RESULT``) and the diff it records. A manager converges in ``ensure(target)``,
-    ``target`` being what ``target(module)`` gives: by default the libvirt connection."""
+    copy of ``RESULT``) and the diff it records. A manager converges in ``ensure(conn)``, on
+    the libvirt connection ``target(module)`` opens; one that works on no connection (the
+    forwarded ports) overrides ``run``."""
 
     RESULT = dict(changed=False)
 
@@ -117,8 +118,8 @@ class Manager(object):
         """What ``ensure`` works on: the connection the module's options describe."""
         return connect(module)
 
-    def ensure(self, target):
-        """Converge on ``target``; return the module result (see ``finish``)."""
+    def ensure(self, conn):
+        """Converge on ``conn``; return the module result (see ``finish``)."""
         raise NotImplementedError('a manager converges in its own ensure()')
 
     def run(self, module):

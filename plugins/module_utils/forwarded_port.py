@@ -334,16 +334,16 @@ class TunnelManager(Manager):
                 if params.get(option) is None:
                     raise ValidationError(option, None, 'required with state=present')
 
-    def target(self, module):
-        """The ssh client the tunnels run (none needed to stop them)."""
-        return module.get_bin_path('ssh') if self.state == 'present' else None
+    def run(self, module):
+        """Converge with the ssh client of this host (none needed to stop the tunnels)."""
+        return self.converge(module.get_bin_path('ssh') if self.state == 'present' else None)
 
     @property
     def label(self):
         return 'forwarded port %s:%s -> guest port %s of machine %s' % (
             _bracketed(self.spec['host_ip']), self.host, self.guest, self.machine)
 
-    def ensure(self, ssh_bin=None):
+    def converge(self, ssh_bin=None):
         """Converge; return the module result (changed, tunnels, pid, diff)."""
         with self._locked():
             before = self.records(self.machine_dir)

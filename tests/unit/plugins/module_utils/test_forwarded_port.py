@@ -170,7 +170,7 @@ def state_dir(tmp_path, sshd):
         for machine in os.listdir(str(directory)):
             if not machine.startswith('.'):
                 tunnel.TunnelManager(dict(machine=machine, state='absent', state_dir=str(directory)),
-                                     False).ensure()
+                                     False).converge()
     leftovers = tunnels_through(sshd['port'])
     for pid in leftovers:
         os.kill(pid, signal.SIGKILL)
@@ -189,7 +189,7 @@ def params(server, directory, guest_port, **overrides):
 @pytest.fixture
 def run(sshd, state_dir, echo):
     def runner(check_mode=False, **overrides):
-        return tunnel.TunnelManager(params(sshd, state_dir, echo[0].port, **overrides), check_mode).ensure(SSH)
+        return tunnel.TunnelManager(params(sshd, state_dir, echo[0].port, **overrides), check_mode).converge(SSH)
     return runner
 
 
@@ -447,7 +447,7 @@ def test_bad_input_fails_before_anything(tmp_path, overrides, option):
     state_dir = str(tmp_path / 'tunnels')
     merged = params(dict(port=2222, key=str(key)), state_dir, 8080, **dict(dict(host=18080), **overrides))
     with pytest.raises(ValidationError) as caught:
-        tunnel.TunnelManager(merged, False).ensure(SSH or '/usr/bin/ssh')
+        tunnel.TunnelManager(merged, False).converge(SSH or '/usr/bin/ssh')
     assert caught.value.option == option
     assert repr(caught.value.value) in str(caught.value)
     assert not os.path.exists(state_dir)

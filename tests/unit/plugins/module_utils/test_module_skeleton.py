@@ -59,10 +59,10 @@ class Recorder(common.Manager):
     def target(self, module):
         return 'the target'
 
-    def ensure(self, target):
+    def ensure(self, conn):
         if self.params.get('fail_with'):
             raise self.params['fail_with']
-        self.result['items'].append(target)
+        self.result['items'].append(conn)
         self.diff.text('thing t', 'listing', '', 'a\n')
         return self.finish(changed=True, warnings=self.params.get('warnings', []))
 
