@@ -38,7 +38,10 @@ class MarkError(ValueError):
 
 
 def mark_text(name, content):
-    """The file content of a mark: text as given, a record's fields (a mapping) in their order."""
+    """The file content of a mark: text as given, a record's fields (a mapping) in their order;
+    None (the mark to remove) for null."""
+    if content is None:
+        return None
     if not isinstance(content, dict):
         return to_text(content)
     fields = RECORDS.get(name)
@@ -114,14 +117,18 @@ class ActionModule(ActionBase):
         result.update(changed=changed, path=path)
 
     def _present(self, result, path, marks):
-        """The directory, with each mark whose content differs written."""
+        """The directory, with each mark whose content differs written and each null one removed."""
         stale = dict((name, text) for name, text in marks.items() if files.read(os.path.join(path, name)) != text)
         changed = not os.path.isdir(path) or bool(stale)
         if changed and not self._task.check_mode:
             files.make_private_dir(path)
             for name, text in stale.items():
-                files.write_private(os.path.join(path, name), text)
-        result.update(changed=changed, path=path, written=sorted(stale))
+                if text is None:
+                    os.unlink(os.path.join(path, name))
+                else:
+                    files.write_private(os.path.join(path, name), text)
+        result.update(changed=changed, path=path, written=sorted(name for name in stale if stale[name] is not None),
+                      removed=sorted(name for name in stale if stale[name] is None))
 
     def _lock(self, result, path, args):
         """One verb at a time on a machine: the lock belongs to this ansible-playbook run (the

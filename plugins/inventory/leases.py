@@ -113,7 +113,7 @@ CONTROLLER_NAMES = frozenset(name.lower() for name in tuple(C.LOCALHOST) + ('loc
 
 
 def _port(value, option):
-    if isinstance(value, str) and connection.PORT_PATTERN.fullmatch(value) and 0 < int(value) < 65536:
+    if connection.is_port_text(value):
         return int(value)
     raise validate.ValidationError(option, value, 'a port number from 1 to 65535')
 

@@ -92,6 +92,11 @@ def ip_address(value):
         return None
 
 
+def is_port_text(value):
+    """Whether ``value`` is a port number written as text (1 to 65535, digits only)."""
+    return isinstance(value, str) and PORT_PATTERN.fullmatch(value) is not None and 0 < int(value) < 65536
+
+
 def is_hostname(value):
     """Whether ``value`` is a host name (not an IP address) safe in a URI, a file name and as an
     ssh argument."""
@@ -138,7 +143,7 @@ def _authority(params):
     port = None
     if host.count(':') == 1 or (host.startswith('[') and ']:' in host):
         host, port = host.rsplit(':', 1)
-        if not PORT_PATTERN.fullmatch(port) or not 0 < int(port) < 65536:
+        if not is_port_text(port):
             raise ValidationError('host', params['host'], HOSTNAME_ALLOWED + ', with an optional ":port" '
                                   '(1 to 65535)')
     hostname(host, 'host')

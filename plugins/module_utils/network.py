@@ -196,6 +196,9 @@ class NetworkManager(Manager):
         if net is not None or network is None:
             return name, net
         exact, overlapping = find_by_subnet(self.conn, network)
+        if exact and exact == name:
+            # another run defined this very network between our two reads: it is the one we want
+            return name, find(self.conn, name)
         if exact and (not name or self.params.get('reuse')):
             self.result['reused'] = True
             return exact, find(self.conn, exact)
@@ -208,6 +211,9 @@ class NetworkManager(Manager):
             routed = ['%s (%s)' % (dev, net_) for dev, net_ in host_routes()
                       if net_ == network or net_ in network or network in net_]
             if routed:
+                net = find(self.conn, name) if name else None
+                if net is not None:
+                    return name, net  # defined and started by another run between our reads
                 raise LibvirtOperationError('network %s for %s overlaps a route on the hypervisor: interface %s; '
                                             'choose another subnet' % (name, network, ', '.join(routed)))
         if not name:

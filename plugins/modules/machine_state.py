@@ -33,6 +33,7 @@ options:
       - The records the verbs keep may be given as mappings of their fields, written as one line of the
         fields in their order - C(up) (C(uuid), C(id), C(digest)), the boot C(up) last left and the digest
         of the settings it was up with; C(provisioned) (C(uuid)), the domain that was provisioned.
+      - A mark given as C(null) is removed.
     type: dict
     default: {}
   read:
@@ -117,6 +118,12 @@ waited:
   returned: with lock=acquired
   type: float
   sample: 0.0
+removed:
+  description: The marks removed, given as C(null) (or that would be, in check mode).
+  returned: with state present
+  type: list
+  elements: str
+  sample: [provisioned]
 written:
   description: The marks written (or that would be, in check mode).
   returned: with state present

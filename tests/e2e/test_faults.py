@@ -28,14 +28,20 @@ def flt(tmp_path):
     lab.play('destroy')
 
 
-def interrupt(lab, step):
-    """Start `up`, kill it (the whole process group) as soon as it starts ``step``."""
+def interrupt(lab, step, done=False):
+    """Start `up`, kill it (the whole process group) as soon as it starts ``step`` - or, with
+    ``done``, as soon as the step printed its first result (done, the next step not begun)."""
     proc = lab.start('up')
     seen = []
+    started = False
     for line in proc.stdout:
         seen.append(line)
         if line.startswith('TASK [') and step in line:
-            time.sleep(0.3)  # inside the step
+            started = True
+            if not done:
+                time.sleep(0.3)  # inside the step
+                break
+        elif started and line.startswith(('changed: [', 'ok: [')):
             break
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate()
@@ -71,12 +77,27 @@ def test_destroy_after_up_interrupted_at_a_step_leaves_nothing(flt, step):
 @pytest.mark.fault
 def test_up_interrupted_at_every_step_in_turn_then_libvirtd_restarted_is_finished_by_the_next(flt):
     for step in STEPS:
-        interrupt(flt, step)
+        # at the provisioners: killed once they ran, before the run could note it
+        interrupt(flt, step, done=step == STEPS[-1])
         if step == 'Networks, with this':
             restart_libvirtd()
     flt.ok('up')
     assert flt.ssh('f1', 'cat /vagrant/hello.txt') == 'hello\n'
     assert len(flt.ssh('f1', 'cat /root/provisioned').split()) == 1  # provisioned once
+    assert flt.ok('up').changed == 0
+    flt.ok('destroy')
+    assert flt.leftovers() == []
+
+
+@pytest.mark.fault
+def test_a_failed_provisioner_runs_again_on_the_next_up(flt):
+    flaky = 'test -e /root/tried || { touch /root/tried; exit 3; }; date +%s%N >> /root/provisioned'
+    flt.write({'f1': {}}, vm_provision=[{'type': 'shell', 'name': 'flaky', 'inline': flaky}],
+              vm_synced_folders=[{'dest': '/vagrant', 'disabled': True}])
+    failed = flt.play('up')
+    assert failed.rc != 0 and 'flaky failed' in failed.out, failed
+    flt.ok('up')
+    assert len(flt.ssh('f1', 'cat /root/provisioned').split()) == 1
     assert flt.ok('up').changed == 0
     flt.ok('destroy')
     assert flt.leftovers() == []

@@ -42,6 +42,18 @@ def test_text_marks_are_kept_as_given(run_action, state_dir):
     assert result['marks']['up'] == dict(uuid=UUID, id=8, digest='abc')
 
 
+def test_a_null_mark_is_removed_once(run_action, state_dir):
+    run_action(machine_state, dict(path=state_dir, marks=dict(provisioned=dict(uuid=UUID), note='kept')))
+    predicted = run_action(machine_state, dict(path=state_dir, marks=dict(provisioned=None)), check_mode=True)
+    assert predicted['changed'] and predicted['removed'] == ['provisioned'] and predicted['written'] == []
+    assert os.path.exists(os.path.join(state_dir, 'provisioned'))
+    removed = run_action(machine_state, dict(path=state_dir, marks=dict(provisioned=None), read=True))
+    assert removed['changed'] and removed['removed'] == ['provisioned'] and removed['marks']['provisioned'] is None
+    assert sorted(os.listdir(state_dir)) == ['note']
+    again = run_action(machine_state, dict(path=state_dir, marks=dict(provisioned=None)))
+    assert not again['changed'] and again['removed'] == []
+
+
 def test_check_mode_writes_nothing(run_action, state_dir):
     predicted = run_action(machine_state, dict(path=state_dir, marks=dict(provisioned=dict(uuid=UUID))),
                            check_mode=True)
