@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes, locks, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import locks, vagrant_box, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import Manager
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
@@ -68,7 +68,7 @@ class Downloads(object):
         """``url`` downloaded (at most ``limit`` bytes, None for any size); its local path."""
         if self.directory is None:
             self.directory = tempfile.mkdtemp(prefix='vagrantless-box-')
-        return boxes.download(url, self.directory, self.timeout, limit)
+        return vagrant_box.download(url, self.directory, self.timeout, limit)
 
     def remove(self):
         if self.directory is not None:
@@ -88,17 +88,17 @@ class BoxManager(Manager):
         self.name = validate.box_name(params['name'])
         validate.name(params['pool'], 'pool')
         if params.get('version'):
-            boxes.parse_constraint(params['version'])
+            vagrant_box.parse_constraint(params['version'])
         if params.get('src') and params.get('catalog'):
             raise validate.ValidationError('src', params['src'], 'either src or catalog, not both')
-        if params.get('src') and params.get('version') and not boxes.is_exact(params['version']):
+        if params.get('src') and params.get('version') and not vagrant_box.is_exact(params['version']):
             raise validate.ValidationError('version', params['version'], 'an exact version when src is given '
                                            '(constraints choose among catalog or stored versions)')
         if params.get('checksum') and not params.get('checksum_type'):
             raise validate.ValidationError('checksum_type', None, 'one of %s with checksum'
-                                           % ', '.join(boxes.CHECKSUM_TYPES))
-        validate.positive_int(params.get('timeout', boxes.DOWNLOAD_TIMEOUT), 'timeout')
-        self.root = boxes.store_root(params.get('box_store'))
+                                           % ', '.join(vagrant_box.CHECKSUM_TYPES))
+        validate.positive_int(params.get('timeout', vagrant_box.DOWNLOAD_TIMEOUT), 'timeout')
+        self.root = vagrant_box.store_root(params.get('box_store'))
         self._added = False
         self._uploaded = []
 
@@ -117,7 +117,7 @@ class BoxManager(Manager):
         are bad input, refused naming the option they came through."""
         try:
             return super(BoxManager, self).run(module)
-        except boxes.BoxError as error:
+        except vagrant_box.BoxError as error:
             option = error.option or self.input_option()
             raise validate.ValidationError(option, self.params.get(option), 'box %s: %s' % (self.params['name'], error))
 
@@ -131,7 +131,7 @@ class BoxManager(Manager):
             return self._absent(conn, pool)
         version = self._stored_version()
         if version is None and not self.check_mode:
-            with locks.named_lock('box', boxes.escaped(self.name)):
+            with locks.named_lock('box', vagrant_box.escaped(self.name)):
                 version = self._stored_version()  # another run may have added it meanwhile
                 if version is None:
                     version = self._add_to_store()
@@ -148,15 +148,15 @@ class BoxManager(Manager):
             raise
 
     def _upload(self, conn, pool, version):
-        directory = boxes.box_dir(self.root, self.name, version)
-        meta, disks = boxes.read_metadata(directory)
-        volume_version = boxes.volume_version(version, disks)
-        found = dict((disk, volumes.find(pool, boxes.volume_name(self.name, volume_version, disk)))
+        directory = vagrant_box.box_dir(self.root, self.name, version)
+        meta, disks = vagrant_box.read_metadata(directory)
+        volume_version = vagrant_box.volume_version(version, disks)
+        found = dict((disk, volumes.find(pool, vagrant_box.volume_name(self.name, volume_version, disk)))
                      for disk, unused, unused_format in disks)
         # every image about to be uploaded, before the first upload (a box added by another tool too)
-        boxes.check_images([entry for entry in disks if found[entry[0]] is None])
+        vagrant_box.check_images([entry for entry in disks if found[entry[0]] is None])
         for disk, image, unused in disks:
-            name = boxes.volume_name(self.name, volume_version, disk)
+            name = vagrant_box.volume_name(self.name, volume_version, disk)
             existing = found[disk]
             if existing is None:
                 self.result['changed'] = True
@@ -182,10 +182,10 @@ class BoxManager(Manager):
             except libvirt.libvirtError:
                 pass  # removed meanwhile
         if self._added:
-            boxes.remove_from_store(self.root, self.name, version)
+            vagrant_box.remove_from_store(self.root, self.name, version)
 
     def _stored_version(self):
-        return boxes.best_version(boxes.stored_versions(self.root, self.name), self.params.get('version'))
+        return vagrant_box.best_version(vagrant_box.stored_versions(self.root, self.name), self.params.get('version'))
 
     def _source(self):
         """(version, url or path, checksum, checksum type, metadata url) to add the box from."""
@@ -193,15 +193,15 @@ class BoxManager(Manager):
         if params.get('catalog'):
             location = params['catalog']
             local = os.path.isfile(location)
-            path = location if local else self.fetch(location, boxes.CATALOG_MAX)
-            catalog = boxes.load_json(path, 'the catalog %s is not readable JSON' % location, boxes.CATALOG_MAX)
+            path = location if local else self.fetch(location, vagrant_box.CATALOG_MAX)
+            catalog = vagrant_box.load_json(path, 'the catalog %s is not readable JSON' % location, vagrant_box.CATALOG_MAX)
             try:
-                version, url, checksum, checksum_type = boxes.catalog_choice(catalog, params.get('version'), local)
-            except boxes.BoxError as error:
-                raise boxes.BoxError('the catalog %s: %s' % (location, error), error.option)
+                version, url, checksum, checksum_type = vagrant_box.catalog_choice(catalog, params.get('version'), local)
+            except vagrant_box.BoxError as error:
+                raise vagrant_box.BoxError('the catalog %s: %s' % (location, error), error.option)
             return version, url, checksum, checksum_type, location
         if params.get('src'):
-            version = boxes.parse_constraint(params['version'])[0][1] if params.get('version') else '0'
+            version = vagrant_box.parse_constraint(params['version'])[0][1] if params.get('version') else '0'
             return version, params['src'], params.get('checksum'), params.get('checksum_type'), None
         raise validate.ValidationError('src', None, 'a box file or URL (or a catalog): box %s%s is not in the '
                                        'store %s' % (self.name, ' ' + params['version'] if params.get('version')
@@ -218,15 +218,15 @@ class BoxManager(Manager):
         if not os.path.isfile(path):
             raise validate.ValidationError('src', location, 'a box file that exists, or an http(s)/file URL')
         if checksum:
-            boxes.verify_checksum(path, checksum, checksum_type or 'sha256')
-        boxes.install(path, self.root, self.name, version, metadata_url)
+            vagrant_box.verify_checksum(path, checksum, checksum_type or 'sha256')
+        vagrant_box.install(path, self.root, self.name, version, metadata_url)
         self._added = True  # none was stored (under the box's lock): this run extracted it
         return version
 
     def _absent(self, conn, pool):
-        prefix = boxes.escaped(self.name) + '_vagrant_box_image_'
+        prefix = vagrant_box.escaped(self.name) + '_vagrant_box_image_'
         if self.params.get('version'):
-            prefix += boxes.parse_constraint(self.params['version'])[0][1] + '_'
+            prefix += vagrant_box.parse_constraint(self.params['version'])[0][1] + '_'
         pool.refresh(0)
         found = [v for v in pool.listAllVolumes(0) if v.name().startswith(prefix)]
         domains, overlays = users_of(conn, set(v.path() for v in found)) if found else ([], [])
@@ -235,9 +235,9 @@ class BoxManager(Manager):
                 ['volume(s) %s have it in their backing chain' % ', '.join(overlays)] if overlays else [])
             raise validate.ValidationError('state', 'absent', 'box %s is in use: %s; remove them first or set '
                                            'force=true' % (self.name, '; '.join(users)))
-        stored = boxes.stored_versions(self.root, self.name) if self.params.get('remove_from_store') else []
+        stored = vagrant_box.stored_versions(self.root, self.name) if self.params.get('remove_from_store') else []
         if self.params.get('version'):
-            wanted = boxes.parse_constraint(self.params['version'])[0][1]
+            wanted = vagrant_box.parse_constraint(self.params['version'])[0][1]
             stored = [v for v in stored if v == wanted]
         self.result['changed'] = bool(found or stored)
         self.result['volumes'] = [dict(name=v.name(), path=v.path()) for v in found]
@@ -245,5 +245,5 @@ class BoxManager(Manager):
             for vol in found:
                 vol.delete(0)
             for version in stored:
-                boxes.remove_from_store(self.root, self.name, version)
+                vagrant_box.remove_from_store(self.root, self.name, version)
         return self.result

@@ -22,8 +22,8 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    boxes, connection, domain_options, domain_xml, machine_guest, machine_networks, machine_options,
-    machine_storage, validate)
+    connection, domain_options, domain_xml, machine_guest, machine_networks, machine_options,
+    machine_storage, vagrant_box, validate)
 
 # libvirt_domain options the role derives, and the settings they come from.
 DERIVED_FROM = dict(interfaces='vm_networks', disks='libvirt_storage', cdroms='libvirt_storage',
@@ -90,7 +90,7 @@ class Machine(object):
         if config['box']:
             self.settings.checked('vm_box', validate.box_name, config['box']['name'])
             if config['box']['version']:
-                self.settings.checked('vm_box_version', boxes.parse_constraint, config['box']['version'])
+                self.settings.checked('vm_box_version', vagrant_box.parse_constraint, config['box']['version'])
             self.settings.text('vm_box_url', config['box']['src'])
             self.settings.text('vm_box_download_checksum', config['box']['checksum'])
         # the machine's disks on the box's volumes: <domain>.img, then <domain>_<N>.img

@@ -149,7 +149,7 @@ volumes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import vagrant_box
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.box import BoxManager
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import run_module
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import connection_argument_spec
@@ -161,14 +161,14 @@ def main():
         version=dict(type='str'),
         src=dict(type='str'),
         checksum=dict(type='str'),
-        checksum_type=dict(type='str', choices=list(boxes.CHECKSUM_TYPES)),
+        checksum_type=dict(type='str', choices=list(vagrant_box.CHECKSUM_TYPES)),
         catalog=dict(type='str'),
         pool=dict(type='str', default='default'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         force=dict(type='bool', default=False),
         remove_from_store=dict(type='bool', default=False),
         box_store=dict(type='path'),
-        timeout=dict(type='int', default=boxes.DOWNLOAD_TIMEOUT),
+        timeout=dict(type='int', default=vagrant_box.DOWNLOAD_TIMEOUT),
     )
     module = AnsibleModule(argument_spec=spec, mutually_exclusive=[('src', 'catalog')], supports_check_mode=True)
     run_module(module, BoxManager, 'box %s' % module.params['name'])

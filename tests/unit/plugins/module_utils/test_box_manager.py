@@ -19,7 +19,7 @@ import tarfile
 import pytest
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import box as box_utils
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import vagrant_box
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -27,7 +27,7 @@ QEMU_IMG = shutil.which('qemu-img')
 pytestmark = pytest.mark.skipif(QEMU_IMG is None, reason='qemu-img (qemu-utils) is not installed')
 NAME = 'vlt-unit/box'
 POOL = 'default-pool'
-PREFIX = boxes.escaped(NAME) + '_vagrant_box_image_'
+PREFIX = vagrant_box.escaped(NAME) + '_vagrant_box_image_'
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_a_wrong_checksum_is_refused_and_nothing_is_stored(conn, tmp_path, box_f
     store = tmp_path / 'store'
     with pytest.raises(Exception, match='checksum'):
         run(conn, store, src=box_file, checksum='0' * 64, checksum_type='sha256')
-    assert boxes.stored_versions(str(store), NAME) == []
+    assert vagrant_box.stored_versions(str(store), NAME) == []
     with open(box_file, 'rb') as handle:
         good = hashlib.sha256(handle.read()).hexdigest()
     assert run(conn, store, src=box_file, checksum=good, checksum_type='sha256')['changed']
@@ -149,8 +149,8 @@ def test_removal_is_refused_while_a_domain_uses_the_box(conn, tmp_path, box_file
     with pytest.raises(ValidationError, match='vlt-unit-box-user'):
         run(conn, store, state='absent')
     predicted = run(conn, store, check_mode=True, state='absent', force=True, remove_from_store=True)
-    assert predicted['changed'] and boxes.stored_versions(str(store), NAME) == ['1.0.0']
+    assert predicted['changed'] and vagrant_box.stored_versions(str(store), NAME) == ['1.0.0']
     removed = run(conn, store, state='absent', force=True, remove_from_store=True)
     assert removed['changed'] and removed['volumes'] == [dict(name=PREFIX + '1.0.0_box.img', path=path)]
-    assert boxes.stored_versions(str(store), NAME) == []
+    assert vagrant_box.stored_versions(str(store), NAME) == []
     assert not run(conn, store, state='absent', remove_from_store=True)['changed']

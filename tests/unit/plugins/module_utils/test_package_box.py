@@ -281,11 +281,11 @@ def test_a_remote_libvirt_is_refused(conn, out_dir, monkeypatch):
 
 def test_the_archive_is_accepted_by_libvirt_box_store(conn, out_dir, tmp_path):
     """The box installs into Vagrant's store the way libvirt_box installs one."""
-    from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes
+    from ansible_collections.vagrantless.libvirt.plugins.module_utils import vagrant_box
     box = out_dir / 'web.box'
     run(conn, box, vagrantfile='# nothing\n')
-    directory = boxes.install(str(box), str(tmp_path / 'home'), 'vlt-pkg/packaged', '0')
-    meta, disks = boxes.read_metadata(directory)
+    directory = vagrant_box.install(str(box), str(tmp_path / 'home'), 'vlt-pkg/packaged', '0')
+    meta, disks = vagrant_box.read_metadata(directory)
     assert meta == {'provider': 'libvirt', 'format': 'qcow2', 'virtual_size': 2}
     assert [(name, os.path.basename(path), fmt) for name, path, fmt in disks] == [('box', 'box.img', 'qcow2')]
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes, qemuimg
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import qemuimg, vagrant_box
 
 LIBVIRT = dict(name='libvirt', url='http://127.0.0.1/x.box')
 
@@ -28,8 +28,8 @@ def catalog_of(version='1.0', **provider):
 @pytest.mark.parametrize('version', ['1/../../x', '/etc', '..', '../1', '1.0\n', '1.0 ', '', 'x1', '1' * 65,
                                      '1\x00', 5, 1.5, True, None, ['1'], {'v': 1}])
 def test_catalog_versions_are_checked_before_they_name_a_directory(version):
-    with pytest.raises(boxes.BoxError, match=r'versions\[0\]\.version is'):
-        boxes.catalog_choice(catalog_of(version), None)
+    with pytest.raises(vagrant_box.BoxError, match=r'versions\[0\]\.version is'):
+        vagrant_box.catalog_choice(catalog_of(version), None)
 
 
 @pytest.mark.parametrize('catalog, where', [
@@ -65,45 +65,45 @@ def test_catalog_versions_are_checked_before_they_name_a_directory(version):
     (dict(catalog_of(), name=['x']), 'catalog name'),
 ])
 def test_catalogs_of_the_wrong_shape_are_refused_naming_the_item(catalog, where):
-    with pytest.raises(boxes.BoxError, match=where):
-        boxes.catalog_choice(catalog, None)
+    with pytest.raises(vagrant_box.BoxError, match=where):
+        vagrant_box.catalog_choice(catalog, None)
 
 
 def test_other_providers_need_no_url_but_a_sound_name():
     catalog = {'versions': [{'version': '1', 'providers': [{'name': 'virtualbox'}, LIBVIRT]},
                             {'version': '2', 'providers': [{'name': 'virtualbox', 'url': 5}]}]}
-    assert boxes.catalog_choice(catalog, None) == ('1', LIBVIRT['url'], None, None)
+    assert vagrant_box.catalog_choice(catalog, None) == ('1', LIBVIRT['url'], None, None)
 
 
 def test_empty_and_missing_versions_say_there_is_no_libvirt_box():
     for catalog in ({}, {'versions': None}, {'versions': []}, {'versions': [{'version': '1'}]}):
-        with pytest.raises(boxes.BoxError, match='no libvirt box'):
-            boxes.catalog_choice(catalog, None)
+        with pytest.raises(vagrant_box.BoxError, match='no libvirt box'):
+            vagrant_box.catalog_choice(catalog, None)
 
 
 def test_a_local_catalog_may_name_local_files():
-    assert boxes.catalog_choice(catalog_of(url='/srv/x.box'), None, local=True)[1] == '/srv/x.box'
-    assert boxes.catalog_choice(catalog_of(url='file:///srv/x.box'), None, local=True)[1] == 'file:///srv/x.box'
-    with pytest.raises(boxes.BoxError, match='an http or https URL'):
-        boxes.catalog_choice(catalog_of(url='x.box'), None, local=True)
+    assert vagrant_box.catalog_choice(catalog_of(url='/srv/x.box'), None, local=True)[1] == '/srv/x.box'
+    assert vagrant_box.catalog_choice(catalog_of(url='file:///srv/x.box'), None, local=True)[1] == 'file:///srv/x.box'
+    with pytest.raises(vagrant_box.BoxError, match='an http or https URL'):
+        vagrant_box.catalog_choice(catalog_of(url='x.box'), None, local=True)
 
 
 def test_the_build_for_this_hosts_architecture_wins(monkeypatch):
-    monkeypatch.setattr(boxes, 'host_architecture', lambda: 'amd64')
+    monkeypatch.setattr(vagrant_box, 'host_architecture', lambda: 'amd64')
     builds = [dict(LIBVIRT, architecture='arm64', url='http://x/arm.box'),
               dict(LIBVIRT, architecture='amd64', url='http://x/amd.box'),
               dict(LIBVIRT, architecture='unknown', url='http://x/any.box')]
-    assert boxes.catalog_choice({'versions': [{'version': '1', 'providers': builds}]}, None)[1] == 'http://x/amd.box'
-    assert boxes.catalog_choice({'versions': [{'version': '1', 'providers': builds[::2]}]}, None)[1] == \
+    assert vagrant_box.catalog_choice({'versions': [{'version': '1', 'providers': builds}]}, None)[1] == 'http://x/amd.box'
+    assert vagrant_box.catalog_choice({'versions': [{'version': '1', 'providers': builds[::2]}]}, None)[1] == \
         'http://x/any.box'
 
 
 @pytest.mark.parametrize('version', ['../x', '1/2', '/abs', '..', '1\n', 5, None])
 def test_the_store_path_never_leaves_the_store(tmp_path, version):
-    with pytest.raises(boxes.BoxError, match='the version is'):
-        boxes.box_dir(str(tmp_path), 'org/box', version)
-    with pytest.raises(boxes.BoxError):
-        boxes.install('/nonexistent.box', str(tmp_path), 'org/box', version)
+    with pytest.raises(vagrant_box.BoxError, match='the version is'):
+        vagrant_box.box_dir(str(tmp_path), 'org/box', version)
+    with pytest.raises(vagrant_box.BoxError):
+        vagrant_box.install('/nonexistent.box', str(tmp_path), 'org/box', version)
     assert os.listdir(str(tmp_path)) == []
 
 
@@ -112,7 +112,7 @@ def test_odd_directories_in_the_store_are_not_versions(tmp_path):
         directory = tmp_path / 'boxes' / 'b' / version / 'libvirt'
         directory.mkdir(parents=True)
         (directory / 'metadata.json').write_text('{}')
-    assert boxes.stored_versions(str(tmp_path), 'b') == ['1.0']
+    assert vagrant_box.stored_versions(str(tmp_path), 'b') == ['1.0']
 
 
 # -- metadata.json ------------------------------------------------------------------------
@@ -150,8 +150,8 @@ def test_metadata_naming_odd_disks_is_refused_and_leaves_nothing(tmp_path, image
                                                                  metadata, where):
     files = {'a.qcow2': images['qcow2'], 'box.img': images['qcow2']}
     archive = make_box(tmp_path / 'odd.box', box_members(dict(metadata, provider='libvirt'), files))
-    with pytest.raises(boxes.BoxError, match=where):
-        boxes.install(archive, str(tmp_path / 'home'), 'org/odd', '1.0')
+    with pytest.raises(vagrant_box.BoxError, match=where):
+        vagrant_box.install(archive, str(tmp_path / 'home'), 'org/odd', '1.0')
     assert os.listdir(str(tmp_path / 'home' / 'boxes')) == []
 
 
@@ -164,8 +164,8 @@ def test_metadata_naming_odd_disks_is_refused_and_leaves_nothing(tmp_path, image
 ])
 def test_metadata_that_is_no_sound_json_is_refused(tmp_path, images, make_box, box_members, metadata, why):
     archive = make_box(tmp_path / 'odd.box', box_members(metadata, {'box.img': images['qcow2']}))
-    with pytest.raises(boxes.BoxError, match=why):
-        boxes.install(archive, str(tmp_path / 'home'), 'org/odd', '1.0')
+    with pytest.raises(vagrant_box.BoxError, match=why):
+        vagrant_box.install(archive, str(tmp_path / 'home'), 'org/odd', '1.0')
     assert os.listdir(str(tmp_path / 'home' / 'boxes')) == []
 
 
@@ -185,8 +185,8 @@ def test_images_naming_host_files_or_lying_about_their_format_are_refused(tmp_pa
                                   'root')):
         archive = make_box(tmp_path / 'evil.box', box_members(dict(metadata, provider='libvirt'),
                                                               {name: images[kind]}))
-        with pytest.raises(boxes.BoxError, match=why) as caught:
-            boxes.install(archive, str(tmp_path / 'home'), 'org/evil', '1.0')
+        with pytest.raises(vagrant_box.BoxError, match=why) as caught:
+            vagrant_box.install(archive, str(tmp_path / 'home'), 'org/evil', '1.0')
         assert str(caught.value).startswith('disk %s (%s): ' % (disk, name))
         assert os.listdir(str(tmp_path / 'home' / 'boxes')) == []
 
@@ -257,8 +257,8 @@ def server():
 def test_a_source_that_stalls_after_its_headers_fails_naming_the_url_in_time(tmp_path, server):
     stalling = server(b'HTTP/1.0 200 OK\r\nContent-Length: 1000000\r\n\r\nsome', stall=10)
     started = time.monotonic()
-    with pytest.raises(boxes.BoxError) as caught:
-        boxes.download(stalling.url, str(tmp_path), timeout=1)
+    with pytest.raises(vagrant_box.BoxError) as caught:
+        vagrant_box.download(stalling.url, str(tmp_path), timeout=1)
     assert time.monotonic() - started < 5
     assert str(caught.value) == 'cannot download %s: no data for 1 seconds' % stalling.url
     assert os.listdir(str(tmp_path)) == []
@@ -266,8 +266,8 @@ def test_a_source_that_stalls_after_its_headers_fails_naming_the_url_in_time(tmp
 
 def test_a_source_that_stalls_before_its_headers_fails_too(tmp_path, server):
     silent = server(b'', stall=10)
-    with pytest.raises(boxes.BoxError, match='cannot download %s: ' % silent.url):
-        boxes.download(silent.url, str(tmp_path), timeout=1)
+    with pytest.raises(vagrant_box.BoxError, match='cannot download %s: ' % silent.url):
+        vagrant_box.download(silent.url, str(tmp_path), timeout=1)
     assert os.listdir(str(tmp_path)) == []
 
 
@@ -278,19 +278,19 @@ def test_a_source_that_stalls_before_its_headers_fails_too(tmp_path, server):
 ])
 def test_failed_downloads_name_the_url_and_leave_nothing(tmp_path, server, reply, why):
     source = server(reply)
-    with pytest.raises(boxes.BoxError, match=why) as caught:
-        boxes.download(source.url, str(tmp_path), timeout=5)
+    with pytest.raises(vagrant_box.BoxError, match=why) as caught:
+        vagrant_box.download(source.url, str(tmp_path), timeout=5)
     assert source.url in str(caught.value)
     assert os.listdir(str(tmp_path)) == []
 
 
 def test_downloads_have_a_size_limit_and_work(tmp_path, server):
     big = server(b'HTTP/1.0 200 OK\r\n\r\n' + b'x' * 5000)
-    with pytest.raises(boxes.BoxError, match='larger than 4096 bytes'):
-        boxes.download(big.url, str(tmp_path), timeout=5, limit=4096)
+    with pytest.raises(vagrant_box.BoxError, match='larger than 4096 bytes'):
+        vagrant_box.download(big.url, str(tmp_path), timeout=5, limit=4096)
     assert os.listdir(str(tmp_path)) == []
     small = server(b'HTTP/1.0 200 OK\r\n\r\n' + b'x' * 5000)
-    with open(boxes.download(small.url, str(tmp_path), timeout=5, limit=8192), 'rb') as handle:
+    with open(vagrant_box.download(small.url, str(tmp_path), timeout=5, limit=8192), 'rb') as handle:
         assert handle.read() == b'x' * 5000
 
 
@@ -300,6 +300,6 @@ def test_nothing_listening_and_bad_urls(tmp_path):
     port = closed.getsockname()[1]
     closed.close()
     for url in ('http://127.0.0.1:%d/x.box' % port, 'nothing://x', 'http://[::1'):
-        with pytest.raises(boxes.BoxError, match='cannot download'):
-            boxes.download(url, str(tmp_path), timeout=2)
+        with pytest.raises(vagrant_box.BoxError, match='cannot download'):
+            vagrant_box.download(url, str(tmp_path), timeout=2)
     assert os.listdir(str(tmp_path)) == []

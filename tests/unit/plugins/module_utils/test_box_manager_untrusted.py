@@ -13,14 +13,14 @@ import os
 import libvirt
 import pytest
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import boxes
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import vagrant_box
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.box import BoxManager, users_of
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 POOL = 'default-pool'
 BOX = 'vlt-unit/box'
-BOX_VOLUME = boxes.volume_name(BOX, '1.0')
+BOX_VOLUME = vagrant_box.volume_name(BOX, '1.0')
 
 
 @pytest.fixture
@@ -105,17 +105,17 @@ def test_a_failed_upload_takes_back_the_store_entry_this_run_extracted(conn, tmp
     # the test driver cannot upload: the upload fails after the box was extracted
     with pytest.raises(libvirt.libvirtError, match='not supported'):
         manager(tmp_path, src=src, version='1.0').ensure(conn)
-    assert boxes.stored_versions(str(tmp_path / 'home'), BOX) == []
+    assert vagrant_box.stored_versions(str(tmp_path / 'home'), BOX) == []
     assert os.listdir(str(tmp_path / 'home' / 'boxes')) == []
     assert volumes.find(conn.storagePoolLookupByName(POOL), BOX_VOLUME) is None
 
 
 def test_a_failed_upload_keeps_a_store_entry_that_was_there_before(conn, tmp_path, images, make_box, box_members):
     src = box_file(tmp_path, make_box, box_members, images['qcow2'])
-    boxes.install(src, str(tmp_path / 'home'), BOX, '1.0')
+    vagrant_box.install(src, str(tmp_path / 'home'), BOX, '1.0')
     with pytest.raises(libvirt.libvirtError):
         manager(tmp_path, src=src, version='1.0').ensure(conn)
-    assert boxes.stored_versions(str(tmp_path / 'home'), BOX) == ['1.0']
+    assert vagrant_box.stored_versions(str(tmp_path / 'home'), BOX) == ['1.0']
 
 
 @pytest.mark.parametrize('kind, claimed', [('backed_raw', 'raw'), ('backed_raw', 'qcow2'), ('data_file', 'qcow2')])
@@ -126,9 +126,9 @@ def test_a_stored_box_naming_a_host_file_never_reaches_the_pool(conn, tmp_path, 
     (directory / 'metadata.json').write_text('{"provider": "libvirt", "format": "%s"}' % claimed)
     (directory / 'box.img').write_bytes(images[kind])
     for check_mode in (True, False):
-        with pytest.raises(boxes.BoxError, match='disk box \\(box.img\\): '):
+        with pytest.raises(vagrant_box.BoxError, match='disk box \\(box.img\\): '):
             manager(tmp_path, check_mode).ensure(conn)
-    assert boxes.stored_versions(str(tmp_path / 'home'), BOX) == ['1.0']  # not ours to remove
+    assert vagrant_box.stored_versions(str(tmp_path / 'home'), BOX) == ['1.0']  # not ours to remove
     assert volumes.find(conn.storagePoolLookupByName(POOL), BOX_VOLUME) is None
 
 
