@@ -27,6 +27,12 @@ LAB = {
                                "relative paths. Default the inventory's directory.",
     'vagrantless_state_dir': "Where the controller keeps each machine's state (inserted keys, provisioning "
                              "and boot marks, tunnels), as Vagrant keeps C(.vagrant/).",
+    'vagrantless_ssh_jump': 'Reach the guests of a remote hypervisor through it (an ssh C(ProxyCommand) over '
+                            'the hypervisor\'s SSH connection, as vagrant-libvirt does with C(connect_via_ssh)). '
+                            'Turn off on a controller that routes to the guests\' networks itself.',
+    'libvirt_proxy_command': "vagrant-libvirt's C(proxy_command): the ssh C(ProxyCommand) to the guests instead "
+                             "of the one built from the hypervisor's connection; C({host}), C({port}), "
+                             "C({username}) and C({id_ssh_key_file}) are the hypervisor's, C(%h) and C(%p) the guest's.",
     'libvirt_host': 'The hypervisor: the inventory host libvirt work is delegated to (with '
                     'C(libvirt_connect_via_ssh), the host of the C(qemu+ssh) URI instead).',
     'libvirt_storage_pool_name': 'The storage pool for box images and disks.',

@@ -8,10 +8,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible import constants as C
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import machine, machine_options
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
+
+# The hypervisor's connection variables the jump to its guests is built from.
+CONNECTION_VARS = ('ansible_connection', 'ansible_host', 'ansible_port', 'ansible_ssh_port', 'ansible_user',
+                   'ansible_ssh_user', 'ansible_ssh_private_key_file', 'ansible_private_key_file',
+                   'ansible_ssh_common_args', 'ansible_host_key_checking', 'ansible_ssh_host_key_checking')
 
 
 class ActionModule(ActionBase):
@@ -32,7 +39,7 @@ class ActionModule(ActionBase):
         variables['inventory_dir'] = task_vars.get('inventory_dir')
         host = task_vars.get('inventory_hostname')
         try:
-            settings = machine.Machine(host, variables).config()
+            settings = machine.Machine(host, variables, self._hypervisor_vars(task_vars, variables)).config()
         except machine_options.SettingsError as error:
             result.update(failed=True, msg=str(error), problems=error.problems)
             return result
@@ -40,4 +47,18 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=str(error), option=error.option)
             return result
         result.update(changed=False, ansible_facts=dict(vagrantless_machine=settings))
+        return result
+
+    def _hypervisor_vars(self, task_vars, variables):
+        """How the controller reaches the inventory host ``libvirt_host`` names: its connection
+        variables, templated, and whether host keys are checked (as Ansible would for it)."""
+        name = variables.get('libvirt_host') or 'localhost'
+        hostvars = task_vars.get('hostvars') or {}
+        if name not in hostvars:
+            return dict(ansible_host_key_checking=C.HOST_KEY_CHECKING)
+        found = hostvars[name]
+        result = dict((key, self._templar.template(found[key])) for key in CONNECTION_VARS if key in found)
+        checking = result.pop('ansible_ssh_host_key_checking', result.get('ansible_host_key_checking'))
+        result['ansible_host_key_checking'] = boolean(C.HOST_KEY_CHECKING if checking is None else checking,
+                                                      strict=False)
         return result

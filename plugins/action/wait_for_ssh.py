@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import subprocess
 import time
 
 from ansible.errors import AnsibleConnectionFailure
@@ -23,7 +24,28 @@ ARGUMENT_SPEC = dict(
         every=dict(type='float', default=3),
         connection=dict(type='dict', default={}, no_log=True),
     )),
+    jump=dict(type='dict', options=dict(
+        hypervisor=dict(type='str', required=True),
+        target=dict(type='str', required=True),
+        check=dict(type='list', elements='str', required=True),
+        proxy_command=dict(type='str'),
+        ssh_options=dict(type='list', elements='str'),
+    )),
 )
+# How long the check of the hypervisor's own SSH may take (its ssh gives up after 10 s).
+JUMP_CHECK_TIMEOUT = 30
+
+
+def hop_failure(jump):
+    """Why the hypervisor the guest is reached through does not answer SSH, or None when it does."""
+    try:
+        answer = subprocess.run(jump['check'], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, timeout=JUMP_CHECK_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return to_text(error)
+    if answer.returncode == 0:
+        return None
+    return to_text(answer.stderr or answer.stdout or 'exit code %d' % answer.returncode).strip()
 
 
 def current_address(follow):
@@ -68,6 +90,15 @@ class ActionModule(ActionBase):
                 error = to_text(answer.get('stderr') or answer.get('stdout') or 'exit code %s' % answer['rc']).strip()
             except AnsibleConnectionFailure as failure:
                 error = to_text(failure)
+            if attempts == 1 and args.get('jump'):
+                # the guest is reached through its hypervisor: a hypervisor that does not answer
+                # is said at once, not after the boot timeout
+                why = hop_failure(args['jump'])
+                if why:
+                    result.update(failed=True, attempts=attempts, elapsed=round(time.monotonic() - started, 2),
+                                  msg='the guest is reached through its hypervisor %s (%s), which does not answer '
+                                      'SSH: %s' % (args['jump']['hypervisor'], args['jump']['target'], why))
+                    return result
             if time.monotonic() + args['sleep'] >= deadline:
                 result.update(failed=True, attempts=attempts, elapsed=round(time.monotonic() - started, 2),
                               msg='timed out after %d s waiting for SSH: %s' % (args['timeout'], error))

@@ -75,6 +75,14 @@ options:
     type: str
     choices: [domain, lease, machine]
     default: domain
+  ssh_jump:
+    description:
+      - Reach the machines of a C(qemu+ssh://) URI's remote host through that host, as the C(up) role
+        does - C(ansible_ssh_common_args) gets an ssh C(ProxyCommand) over the URI's user, host, port and
+        C(keyfile) - so that a controller without a route to the guests' networks reaches them.
+      - Turn off on a controller that routes to the guests itself.
+    type: bool
+    default: true
 '''
 
 EXAMPLES = r'''
@@ -92,12 +100,13 @@ compose:
 '''
 
 import re
+import shlex
 
 from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, leases, metadata, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, jump, leases, metadata, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     LibvirtConnectionError, libvirt, open_connection)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import run_state
@@ -256,6 +265,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                  % (machine['name'], where, name, why))
         return 'libvirt-%s' % machine['uuid']
 
+    @staticmethod
+    def _jump(uri):
+        """The host variables that reach a guest of ``uri``'s host through that host (none for a
+        local URI)."""
+        try:
+            through = jump.guest_jump(jump.from_uri(uri))
+        except validate.ValidationError as error:
+            raise AnsibleError('leases inventory: the hypervisor of %s cannot be an SSH hop: %s' % (uri, error))
+        if through is None:
+            return {}
+        return dict(ansible_ssh_common_args=' '.join(shlex.quote(part) for part in through['ssh_options']))
+
     def _add(self, machine):
         host = self._inventory_name(machine)
         self.inventory.add_host(host)
@@ -264,6 +285,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                          libvirt_addresses=machine['addresses'])
         if machine['ip']:
             variables['ansible_host'] = machine['ip']
+        if self.get_option('ssh_jump'):
+            variables.update(self._jump(machine['uri']))
         for key, name in METADATA_VARS.items():
             if machine['record'].get(key):
                 variables[name] = machine['record'][key]

@@ -22,7 +22,7 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    connection, domain_options, domain_xml, machine_guest, machine_networks, machine_options,
+    connection, domain_options, domain_xml, jump, machine_guest, machine_networks, machine_options,
     machine_storage, vagrant_box, validate)
 
 # libvirt_domain options the role derives, and the settings they come from.
@@ -34,8 +34,11 @@ DERIVED_FROM = dict(interfaces='vm_networks', disks='libvirt_storage', cdroms='l
 class Machine(object):
     """One machine's settings, checked, and the module arguments of its up sequence."""
 
-    def __init__(self, host, variables):
+    def __init__(self, host, variables, hypervisor=None):
+        """``hypervisor``: the connection variables of the inventory host ``libvirt_host`` names
+        (``ansible_host``, ``ansible_port``, ...), how the controller reaches it."""
         self.host = host
+        self.hypervisor_vars = hypervisor or {}
         self.settings = machine_options.MachineSettings(host, variables)
         self.lab = self._get('vagrantless_lab') or os.path.basename(
             (self._get('vagrantless_project_dir') or variables.get('inventory_dir') or 'default').rstrip('/'))
@@ -72,6 +75,19 @@ class Machine(object):
         if self._get('libvirt_uri') or self._get('libvirt_connect_via_ssh'):
             return 'localhost'
         return self._get('libvirt_host')
+
+    def jump(self):
+        """How the controller reaches the guest: through the hypervisor when that is another host
+        (the URI's with an ssh transport, else the inventory host ``libvirt_host``), unless
+        ``vagrantless_ssh_jump`` is off; ``libvirt_proxy_command`` replaces the ProxyCommand."""
+        if not self._get('vagrantless_ssh_jump'):
+            return None
+        if self._get('libvirt_uri') or self._get('libvirt_connect_via_ssh'):
+            uri = self.settings.checked(lambda inner: 'libvirt_' + inner, connection.build_uri, self.connection())
+            hop = jump.from_uri(uri)
+        else:
+            hop = jump.from_inventory(self._get('libvirt_host'), self.hypervisor_vars)
+        return jump.guest_jump(hop, self._get('libvirt_proxy_command'))
 
     def box(self):
         if not self._get('vm_box'):
@@ -180,7 +196,7 @@ class Machine(object):
             suspend_mode=self._get('libvirt_suspend_mode'), management_network=(
                 self._get('libvirt_management_network_name') if self._get('libvirt_mgmt_attach') else None),
             ssh=dict(user=self._get('ssh_username'), port=self._get('ssh_port'), box_key=ssh_key,
-                     key=inserted_key or ssh_key, insert_key=bool(inserted_key)),
+                     key=inserted_key or ssh_key, insert_key=bool(inserted_key), jump=self.jump()),
             state_dir=state_dir, tunnel_dir=os.path.join(state_root, 'tunnels'), project_dir=self.project_dir,
             wait_for_ssh=bool(box),
         )

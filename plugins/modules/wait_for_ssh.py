@@ -51,6 +51,34 @@ options:
         description: The libvirt connection options of the modules (O(vagrantless.libvirt.libvirt_domain#module:uri), ...).
         type: dict
         default: {}
+  jump:
+    description:
+      - The hypervisor the guest is reached through (C(vagrantless_machine.ssh.jump), set by
+        M(vagrantless.libvirt.machine_settings) for a remote hypervisor). When the first try fails,
+        the hypervisor's own SSH is checked once with O(jump.check), and a hypervisor that does not
+        answer fails the task at once, naming it, instead of after O(timeout) seconds.
+    type: dict
+    suboptions:
+      hypervisor:
+        description: The hypervisor's name, for the message.
+        type: str
+        required: true
+      target:
+        description: How it is reached, C(user@host:port), for the message.
+        type: str
+        required: true
+      check:
+        description: The command (an argument list) that succeeds when the hypervisor answers SSH.
+        type: list
+        elements: str
+        required: true
+      proxy_command:
+        description: The ssh C(ProxyCommand) through the hypervisor (not used here; accepted so the fact can be given as it is).
+        type: str
+      ssh_options:
+        description: The ssh options that set it (not used here; accepted so the fact can be given as it is).
+        type: list
+        elements: str
 extends_documentation_fragment:
   - vagrantless.libvirt.attributes.read_only
 attributes:

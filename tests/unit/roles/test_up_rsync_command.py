@@ -27,7 +27,7 @@ sys.exit(255)
 """
 
 
-def ssh_arguments(tmp_path, key, user='vagrant', dest='/vagrant'):
+def ssh_arguments(tmp_path, key, user='vagrant', dest='/vagrant', jump=None):
     record = tmp_path / 'ssh-argv.jsonl'
     fake_bin = tmp_path / 'bin'
     fake_bin.mkdir()
@@ -37,7 +37,7 @@ def ssh_arguments(tmp_path, key, user='vagrant', dest='/vagrant'):
     src.mkdir()
     (src / 'file').write_text('x')
     machine = dict(synced_folders=[dict(src=str(src), dest=dest, type='rsync', exclude=['.vagrant/'], args=[],
-                                        owner=None, group=None)])
+                                        owner=None, group=None)], ssh=dict(jump=jump))
     play = [dict(hosts='localhost', gather_facts=False, vars=dict(
         ansible_connection='local', ansible_python_interpreter=sys.executable, ansible_host='127.0.0.1',
         ansible_port=2222, ansible_user=user, ansible_ssh_private_key_file=key, vagrantless_machine=machine),
@@ -68,3 +68,11 @@ def test_key_path_is_one_ssh_argument(tmp_path, key):
 def test_no_key_no_identity_option(tmp_path):
     argv = ssh_arguments(tmp_path, '')
     assert '-i' not in argv
+
+
+@pytest.mark.skipif(shutil.which('rsync') is None, reason='rsync is not installed')
+def test_the_jump_through_the_hypervisor_is_one_ssh_option(tmp_path):
+    from ansible_collections.vagrantless.libvirt.plugins.module_utils import jump  # pylint: disable=import-outside-toplevel
+    through = jump.guest_jump(jump.Hop('hv1', '10.77.0.1', user='root', key="/keys/it's mine"))
+    argv = ssh_arguments(tmp_path, '/tmp/key', jump=through)
+    assert argv[argv.index('ProxyCommand=' + through['proxy_command']) - 1] == '-o'

@@ -54,3 +54,40 @@ def test_a_bad_value_names_its_variable(run_action):
 def test_a_variable_set_to_null_counts_as_unset(run_action):
     result = run_action(machine_settings, {}, task_vars=dict(HOST, libvirt_memory=None, vm_hostname='web1'))
     assert result['ansible_facts']['vagrantless_machine']['hostname'] == 'web1'
+
+
+def test_guests_of_a_local_hypervisor_are_reached_directly(run_action):
+    machine = run_action(machine_settings, {}, task_vars=dict(HOST))['ansible_facts']['vagrantless_machine']
+    assert machine['ssh']['jump'] is None
+
+
+def test_guests_of_an_inventory_hypervisor_are_reached_through_it(run_action):
+    hostvars = dict(hv1=dict(ansible_host='10.77.0.1', ansible_user='root', ansible_port=2200,
+                             ansible_ssh_private_key_file='/keys/hv1'))
+    result = run_action(machine_settings, {}, task_vars=dict(HOST, libvirt_host='hv1', hostvars=hostvars))
+    found = result['ansible_facts']['vagrantless_machine']['ssh']['jump']
+    assert found['hypervisor'] == 'hv1' and found['target'] == 'root@10.77.0.1:2200'
+    assert found['check'][-2:] == ['10.77.0.1', 'true'] and '-i' in found['check']
+    assert found['ssh_options'][1].startswith('ProxyCommand=ssh -W %h:%p ')
+    off = run_action(machine_settings, {}, task_vars=dict(HOST, libvirt_host='hv1', hostvars=hostvars,
+                                                          vagrantless_ssh_jump=False))
+    assert off['ansible_facts']['vagrantless_machine']['ssh']['jump'] is None
+
+
+def test_guests_of_a_qemu_ssh_uri_are_reached_through_its_host(run_action):
+    result = run_action(machine_settings, {}, task_vars=dict(
+        HOST, libvirt_uri='qemu+ssh://admin@hv2:2201/system?keyfile=/keys/hv2'))
+    found = result['ansible_facts']['vagrantless_machine']['ssh']['jump']
+    assert found['hypervisor'] == 'hv2' and found['target'] == 'admin@hv2:2201'
+    via = run_action(machine_settings, {}, task_vars=dict(HOST, libvirt_connect_via_ssh=True, libvirt_host='hv3',
+                                                          libvirt_username='me', libvirt_id_ssh_key_file='k'))
+    assert via['ansible_facts']['vagrantless_machine']['ssh']['jump']['target'] == 'me@hv3'
+
+
+def test_a_hostile_hypervisor_variable_names_the_hypervisor(run_action):
+    result = run_action(machine_settings, {}, task_vars=dict(
+        HOST, libvirt_host='hv1', hostvars=dict(hv1=dict(ansible_host='hv1 -oProxyCommand=id'))))
+    assert result['failed'] and result['option'] == 'the SSH host of hypervisor hv1', result
+    custom = run_action(machine_settings, {}, task_vars=dict(
+        HOST, libvirt_host='hv1', hostvars=dict(hv1={}), libvirt_proxy_command='ssh {host} -W %h:%p\nid'))
+    assert custom['failed'] and custom['option'] == 'libvirt_proxy_command', custom

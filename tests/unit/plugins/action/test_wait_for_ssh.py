@@ -96,3 +96,31 @@ def test_the_address_of_a_domain_on_the_test_driver(conn, test_domain):
                                              management_network=None)) is None
     assert wait_for_ssh.current_address(dict(domain='vlt-wait-none', connection=dict(uri='test:///default'),
                                              management_network=None)) is None
+
+
+def jump_through(check):
+    return dict(hypervisor='hv1', target='root@10.77.0.1:22', check=check)
+
+
+def test_a_hypervisor_that_does_not_answer_fails_at_once_naming_it(waiter, tmp_path):
+    refusing = tmp_path / 'ssh'
+    refusing.write_text('#!/bin/sh\necho "root@10.77.0.1: Permission denied (publickey)." >&2\nexit 255\n')
+    refusing.chmod(0o755)
+    action, commands = waiter(dict(sleep=0.01, timeout=300, jump=jump_through([str(refusing), 'hv1', 'true'])),
+                              [AnsibleConnectionFailure('Connection timed out during banner exchange')] * 1000)
+    result = action.run(task_vars={})
+    assert result['failed'] and result['attempts'] == 1 and len(commands) == 1
+    assert result['msg'] == ('the guest is reached through its hypervisor hv1 (root@10.77.0.1:22), which does not '
+                             'answer SSH: root@10.77.0.1: Permission denied (publickey).')
+
+
+def test_a_hypervisor_that_answers_is_checked_once_and_the_wait_goes_on(waiter):
+    action, commands = waiter(dict(sleep=0.01, jump=jump_through(['true'])),
+                              [AnsibleConnectionFailure('Connection refused')] * 3)
+    result = action.run(task_vars={})
+    assert not result.get('failed') and result['attempts'] == 4
+
+
+def test_a_guest_that_answers_at_once_costs_no_check(waiter):
+    action, unused = waiter(dict(jump=jump_through(['false'])), [])
+    assert not action.run(task_vars={}).get('failed')

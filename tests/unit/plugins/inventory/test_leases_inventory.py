@@ -99,6 +99,7 @@ def test_hosts_vars_and_groups(tmp_path):
     assert web['libvirt_macs'] == ['52:54:00:dd:00:01'] and web['libvirt_state'] == 'running'
     assert web['libvirt_addresses'][0]['source'] == 'reservation'
     assert web['web_url'] == 'http://10.204.8.11'
+    assert 'ansible_ssh_common_args' not in web  # a local hypervisor: its guests are reached directly
     db = data['_meta']['hostvars']['demo_db']
     assert db['ansible_host'] == '10.204.8.12' and 'ansible_user' not in db
     assert set(data['libvirt_network_vlt_inv']['hosts']) == {'demo_web', 'demo_db'}
@@ -290,3 +291,18 @@ def test_states_are_the_modules_names(tmp_path):
     assert states == dict(demo_off='stopped', demo_saved='saved', demo_paused='paused')
     assert data['libvirt_state_stopped']['hosts'] == ['demo_off'] and 'libvirt_state_shutoff' not in data
     assert data['state_saved']['hosts'] == ['demo_saved'] and data['state_paused']['hosts'] == ['demo_paused']
+
+
+def test_guests_of_a_qemu_ssh_host_are_reached_through_it():
+    import shlex  # pylint: disable=import-outside-toplevel
+    from ansible.errors import AnsibleError  # pylint: disable=import-outside-toplevel
+    from ansible_collections.vagrantless.libvirt.plugins.inventory.leases import InventoryModule  # pylint: disable=import-outside-toplevel
+    found = InventoryModule._jump('qemu+ssh://admin@hv2:2201/system?keyfile=/keys/hv2%20key&no_verify=1')
+    argv = shlex.split(found['ansible_ssh_common_args'])
+    assert argv[0] == '-o' and len(argv) == 2 and argv[1].startswith('ProxyCommand=ssh -W %h:%p ')
+    proxy = shlex.split(argv[1][len('ProxyCommand='):])
+    assert proxy[proxy.index('-i') + 1] == '/keys/hv2 key' and proxy[-3:] == ['StrictHostKeyChecking=no', '--', 'hv2']
+    assert InventoryModule._jump('qemu:///system') == {} and InventoryModule._jump('test:///default') == {}
+    with pytest.raises(AnsibleError) as refused:
+        InventoryModule._jump('qemu+ssh://-oProxyCommand=x@hv2/system')
+    assert 'cannot be an SSH hop' in str(refused.value)
