@@ -20,6 +20,7 @@ import os
 import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
     connection, domain_options, domain_xml, jump, machine_guest, machine_networks, machine_options,
@@ -74,6 +75,14 @@ class Machine(object):
         else the hypervisor host (``localhost`` by default)."""
         if self._get('libvirt_uri') or self._get('libvirt_connect_via_ssh'):
             return 'localhost'
+        return self._get('libvirt_host')
+
+    def hypervisor_name(self):
+        """The host the machine lives on, as the user names it: the URI's host (``localhost`` for a
+        local URI), else the inventory host ``libvirt_host``."""
+        if self._get('libvirt_uri') or self._get('libvirt_connect_via_ssh'):
+            uri = self.settings.checked(lambda inner: 'libvirt_' + inner, connection.build_uri, self.connection())
+            return urlsplit(uri).hostname or 'localhost'
         return self._get('libvirt_host')
 
     def jump(self):
@@ -179,6 +188,7 @@ class Machine(object):
         reservations = ['%s %s' % (net['name'], host['mac']) for net in networks for host in net['dhcp_hosts']]
         config = dict(
             name=self.name, machine=self.host, lab=self.lab, hypervisor=self.delegate(),
+            hypervisor_name=self.hypervisor_name(),
             connection=self.connection(), pool=dict(name=self._get('libvirt_storage_pool_name'),
                                                     path=self._get('libvirt_storage_pool_path')),
             box=box, disk_device=self._get('libvirt_disk_device') or 'vda',

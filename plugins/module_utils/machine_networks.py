@@ -227,3 +227,21 @@ def _public_interface(options, mac):
 def _management_option(inner):
     return MANAGEMENT_OPTIONS.get(inner, 'libvirt_management_network_mac' if inner.startswith('dhcp_hosts')
                                   else 'libvirt_management_network_' + inner)
+
+
+def spanning_networks(machines):
+    """The private networks that machines on different hypervisors share, each as a sentence
+    naming the network, the hypervisors and their machines (empty when there is none): a libvirt
+    network lives on one host, so two hypervisors' guests on "one" network would never meet.
+    ``machines`` are ``vagrantless_machine`` facts; the management network, which each
+    hypervisor has its own of, is no such network."""
+    hosts = {}
+    for machine in machines:
+        for network in machine.get('networks') or []:
+            if network.get('name') and network['name'] != machine.get('management_network'):
+                hosts.setdefault(network['name'], {}).setdefault(machine['hypervisor_name'], []).append(
+                    machine['machine'])
+    return ['private network %s would span hypervisors %s: a libvirt network lives on one host, so put '
+            'these machines on one hypervisor (libvirt_host) or give each hypervisor a network of its own'
+            % (name, ', '.join('%s (%s)' % (where, ', '.join(sorted(names))) for where, names in sorted(by.items())))
+            for name, by in sorted(hosts.items()) if len(by) > 1]
