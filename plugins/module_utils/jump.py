@@ -98,9 +98,9 @@ def from_inventory(name, variables):
     common = variables.get('ansible_ssh_common_args') or ''
     if not isinstance(common, str):
         raise ValidationError('ansible_ssh_common_args of hypervisor %s' % name, common, 'a string of ssh options')
-    options = shlex.split(common)
+    options = shlex.split(common)  # first: ssh takes the first value given for an option
     if variables.get('ansible_host_key_checking') is False:  # as Ansible's own connection to it
-        options = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'] + options
+        options += ['-o', 'StrictHostKeyChecking=no']
     return Hop(name, host, port=port, user=variables.get('ansible_user') or variables.get('ansible_ssh_user'),
                key=key, options=options)
 

@@ -55,7 +55,7 @@ def test_the_hop_of_an_inventory_host():
                                           ansible_ssh_private_key_file='/k/id', ansible_host_key_checking=False,
                                           ansible_ssh_common_args='-o "UserKnownHostsFile=/k/known hosts"'))
     assert hop.label == 'hv1' and hop.target == 'root@10.77.0.1:2200'
-    assert hop.ssh_argv()[-6:] == ['-o', 'UserKnownHostsFile=/dev/null', '-o', 'UserKnownHostsFile=/k/known hosts',
+    assert hop.ssh_argv()[-6:] == ['-o', 'UserKnownHostsFile=/k/known hosts', '-o', 'StrictHostKeyChecking=no',
                                    '--', '10.77.0.1']
     assert jump.from_inventory('hv2', {}).host == 'hv2'
 
