@@ -204,6 +204,7 @@ def test_a_collection_module_runs_on_the_hypervisor(ansible):
                      dict(uri=BED['HV_URI'], macs=['52:54:00:7e:57:01'], networks=['default'],
                           sources=['reservation']))['hv1']
     assert not result.get('failed') and result.get('changed') is False, result
+    assert result['ansible_facts']['libvirt_leases'] == [] and result['ip'] == '', result  # an unknown MAC
 
 
 def test_ansible_with_a_wrong_key_is_unreachable_quickly(ansible, tmp_path):
