@@ -93,7 +93,7 @@ e2e: venv lab  ## the Vagrant verbs end to end on real VMs in the lab (TESTS=-k 
 remote: venv lab  ## the remote-hypervisor bed: a controller namespace reaching the lab only over SSH (hv1, hv2), and its tests
 	mkdir -p $(RESULTS)
 	$(LAB) locked $(REMOTE) up
-	$(LAB) locked $(REMOTE) exec $(BIN)/python -m pytest -v -p no:cacheprovider \
+	eval "$$($(LAB) env)" && $(LAB) locked $(REMOTE) exec $(BIN)/python -m pytest -v -p no:cacheprovider \
 	    --junitxml=$(RESULTS)/remote.xml tests/remote $(TESTS)
 
 remote-down:  ## remove the remote-hypervisor bed (its sshd, veth, namespace, keys)
