@@ -15,7 +15,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils import locks, 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import Manager
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import refresh, require_active
 
 
 def backing_users(conn, paths):
@@ -227,7 +227,7 @@ class BoxManager(Manager):
         prefix = vagrant_box.escaped(self.name) + '_vagrant_box_image_'
         if self.params.get('version'):
             prefix += vagrant_box.parse_constraint(self.params['version'])[0][1] + '_'
-        pool.refresh(0)
+        refresh(pool)
         found = [v for v in pool.listAllVolumes(0) if v.name().startswith(prefix)]
         domains, overlays = users_of(conn, set(v.path() for v in found)) if found else ([], [])
         if (domains or overlays) and not self.params.get('force'):

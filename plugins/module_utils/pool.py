@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import lifecycle, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
@@ -36,6 +37,25 @@ def desired_xml(name, pool_type, path):
 
 def find(conn, name):
     return lookup(conn.storagePoolLookupByName, name, libvirt.VIR_ERR_NO_STORAGE_POOL)
+
+
+# libvirt refuses to refresh a pool while one of its volumes is uploaded, built or wiped (by
+# another run, for a box that may be large): how long to wait for that job.
+REFRESH_PATIENCE = 600
+
+
+def refresh(pool, patience=REFRESH_PATIENCE):
+    """Read the pool's volumes from its storage again, waiting while another run's volume job
+    keeps libvirt from it ("pool has asynchronous jobs running")."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            pool.refresh(0)
+            return
+        except libvirt.libvirtError as error:
+            if 'asynchronous jobs running' not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
 def require_active(conn, name, option='pool'):
@@ -147,7 +167,7 @@ class PoolManager(Manager):
             return None, None
         volumes = []
         if pool.isActive():
-            pool.refresh(0)
+            refresh(pool)
             volumes = sorted(pool.listVolumes())
         if volumes and not self.params['delete_volumes']:
             raise LibvirtOperationError(

@@ -22,7 +22,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils import isoimag
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.locks import named_lock
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import Manager, check_xml_options, lookup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import require_active
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import refresh, require_active
 
 FORMATS = ('qcow2', 'raw')
 # what a volume can be made from, besides nothing (an empty disk of `capacity`)
@@ -159,7 +159,7 @@ def publish_upload(conn, pool, name, fmt, capacity, source, data=None):
     """Upload a file (or bytes) as volume ``name``, atomically; return (volume, bytes sent).
     If another run published it while we waited for the lock, nothing is sent."""
     with named_lock(pool.name(), name):
-        pool.refresh(0)
+        refresh(pool)
         existing = find(pool, name)
         if existing is not None:
             return existing, 0
@@ -173,7 +173,7 @@ def publish_upload(conn, pool, name, fmt, capacity, source, data=None):
             directory = _local_dir_pool_path(pool)
             if directory:
                 os.rename(os.path.join(directory, part_name), os.path.join(directory, name))
-                pool.refresh(0)
+                refresh(pool)
                 final = find(pool, name)
             else:
                 final = pool.createXMLFrom(xmltree.to_xml(volume_xml(name, capacity, fmt)), part, 0)
