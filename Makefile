@@ -127,11 +127,11 @@ summary:
 	@$(BIN)/python tests/summary.py --checks-only integration units=$(RESULTS)/units.xml \
 	    "sanity=$(RESULTS)/ansible-test-sanity-*.xml" lint=$(RESULTS)/lint.xml ee=$(RESULTS)/ee.xml \
 	    smoke=$(RESULTS)/smoke.xml "integration=$(RESULTS)/integration/*.xml" e2e=$(RESULTS)/e2e.xml \
-	    reliability=$(RESULTS)/reliability.xml molecule=$(RESULTS)/molecule.xml
+	    remote=$(RESULTS)/remote.xml reliability=$(RESULTS)/reliability.xml molecule=$(RESULTS)/molecule.xml
 
 test:  ## everything, with the lab; ends with the count of tests run
 	rm -rf $(RESULTS)
-	-$(MAKE) -k units sanity lint ee smoke integration e2e reliability molecule
+	-$(MAKE) -k units sanity lint ee smoke integration e2e remote reliability molecule
 	$(MAKE) --no-print-directory summary
 
 clean:  ## remove the venv copies and test output (not the lab cache)

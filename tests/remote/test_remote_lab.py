@@ -95,6 +95,24 @@ class RemoteLab(object):
         except libvirt.libvirtError:
             return None
 
+    def purge(self):
+        """Whatever an earlier, killed or failed run of this lab left, removed through libvirt."""
+        for dom in self.conn.listAllDomains(0):
+            if dom.name().startswith(self.name):
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+                                  | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+        for pool in self.conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE):
+            for volume in pool.listAllVolumes(0):
+                if volume.name().startswith(self.name) and '_vagrant_box_image_' not in volume.name():
+                    volume.delete(0)
+        for net in self.conn.listAllNetworks(0):
+            if net.name().startswith(self.name):
+                if net.isActive():
+                    net.destroy()
+                net.undefine()
+
     def leftovers(self):
         """This lab's domains, volumes (box images stay, as Vagrant keeps boxes) and networks."""
         found = ['domain ' + d.name() for d in self.conn.listAllDomains(0) if d.name().startswith(self.name)]
@@ -113,11 +131,13 @@ def remote():
     with open(os.path.join(path, 'hello.txt'), 'w') as handle:
         handle.write('hello through the hypervisor\n')
     lab = RemoteLab(path)
+    lab.purge()
     lab.write({'r1': {'libvirt_host': 'hv1',
                       'vm_networks': [{'forwarded_port': {'guest': 22, 'host': TUNNEL_PORT}}]},
                'r2': {'libvirt_host': 'hv2'}})
     yield lab
-    lab.play('destroy')
+    lab.play('destroy')  # what a failed test left, as a user would remove it
+    lab.purge()  # and what a test that broke the hypervisor's connection left
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -196,7 +216,8 @@ def test_a_hypervisor_refusing_the_key_fails_at_once_naming_it(remote, tmp_path)
     inventory['hypervisors']['hosts']['hv1']['ansible_ssh_private_key_file'] = wrong
     with open(lab.inventory, 'w') as handle:
         yaml.safe_dump(inventory, handle)
-    run = lab.play('up')
+    # a control path of its own: no SSH master of an earlier run (authenticated with the right key)
+    run = lab.play('up', ANSIBLE_SSH_CONTROL_PATH_DIR=str(tmp_path / 'cp'))
     assert run.returncode != 0 and run.seconds < 60, run.stdout
     failure = [line for line in run.stdout.splitlines() if line.startswith(('fatal:', 'failed:'))]
     assert failure and 'hv1' in failure[0] and 'Permission denied' in run.stdout, run.stdout
