@@ -18,7 +18,9 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, '.collections'))
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.machine_networks import derived_mac  # noqa: E402
+from project_lab import ProjectLab  # noqa: E402
 
 URI = os.environ.get('LAB_URI', 'qemu:///system')
 LAB = 'vlt-e2e'
@@ -55,26 +57,13 @@ def network_xml(net, flags):
         return net.XMLDesc(0)
 
 
-class Lab(object):
+class Lab(ProjectLab):
     """A project directory with its inventory, and the verbs as playbook runs."""
 
     def __init__(self, path, name=LAB):
-        self.path = path
-        self.name = name
-        self.inventory = os.path.join(path, 'lab.yml')
-        self.ssh_config = os.path.join(path, 'ssh_config')
+        super(Lab, self).__init__(path, name, URI)
         self.machines = set()
         self.host_ports = set()  # the forwarded ports of its machines, on this host
-        self._conn = libvirt.open(URI)
-
-    @property
-    def conn(self):
-        """The libvirt connection, opened again after libvirtd was restarted."""
-        try:
-            self._conn.getLibVersion()
-        except libvirt.libvirtError:
-            self._conn = libvirt.open(URI)
-        return self._conn
 
     def write(self, machines, **lab_vars):
         self.machines.update(machines)
@@ -129,21 +118,6 @@ class Lab(object):
         if run.rc != 0:
             pytest.fail(repr(run), pytrace=False)
         return run
-
-    def ssh(self, machine, command, check=True):
-        self.ok('ssh_config', '-e', 'ssh_config_file=' + self.ssh_config, '--limit', machine)
-        proc = subprocess.run(['ssh', '-F', self.ssh_config, '-o', 'ConnectTimeout=5', '-o', 'BatchMode=yes',
-                               machine, command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, timeout=60, check=False)
-        if check:
-            assert proc.returncode == 0, (command, proc.stdout, proc.stderr)
-        return proc.stdout
-
-    def domain(self, machine):
-        try:
-            return self.conn.lookupByName('%s_%s' % (self.name, machine))
-        except libvirt.libvirtError:
-            return None
 
     def module(self, name, args):
         """One module run on localhost (ad hoc), its result."""

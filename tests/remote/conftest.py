@@ -15,6 +15,7 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REMOTE = os.path.join(ROOT, 'tests', 'lab', 'remote')
+sys.path.insert(0, os.path.join(ROOT, 'tests'))  # project_lab, what the layers that boot machines share
 
 
 def bed_env():

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from conftest import BED, HOSTS, ROOT, ssh_argv
+from project_lab import ProjectLab
 
 LAB = 'vlt-rem'
 PROVISION = [{'type': 'shell', 'inline': 'date +%s%N >> /root/provisioned'}]
@@ -39,16 +40,12 @@ def hypervisor_vars():
     return dict((name, dict(common, ansible_host=address)) for name, address in HOSTS.items())
 
 
-class RemoteLab(object):
+class RemoteLab(ProjectLab):
     """A project directory whose inventory puts machines on hv1 and hv2, the verbs as playbook
     runs from the controller, and libvirt read over SSH."""
 
     def __init__(self, path, name=LAB):
-        self.path = path
-        self.name = name
-        self.inventory = os.path.join(path, 'lab.yml')
-        self.ssh_config = os.path.join(path, 'ssh_config')
-        self.conn = libvirt.open(uri('hv1'))
+        super(RemoteLab, self).__init__(path, name, uri('hv1'))
 
     def write(self, machines, **lab_vars):
         variables = dict(
@@ -80,20 +77,6 @@ class RemoteLab(object):
             pytest.fail('%s -> rc %d\n%s\n...\n%s' % (verb, run.returncode, '\n'.join(failures), run.stdout[-3000:]),
                         pytrace=False)
         return run
-
-    def ssh(self, machine, command):
-        self.ok('ssh_config', '-e', 'ssh_config_file=' + self.ssh_config, '--limit', machine)
-        proc = subprocess.run(['ssh', '-F', self.ssh_config, '-o', 'ConnectTimeout=10', '-o', 'BatchMode=yes',
-                               machine, command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, timeout=60, check=False)
-        assert proc.returncode == 0, (command, proc.stdout, proc.stderr)
-        return proc.stdout
-
-    def domain(self, machine):
-        try:
-            return self.conn.lookupByName('%s_%s' % (self.name, machine))
-        except libvirt.libvirtError:
-            return None
 
     def purge(self):
         """Whatever an earlier, killed or failed run of this lab left, removed through libvirt."""

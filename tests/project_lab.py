@@ -1,0 +1,51 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the layers that boot machines share (tests/e2e, tests/remote): a project directory
+with its inventory, the machines' domains read through libvirt, and SSH into a guest as a user
+does it - `ssh -F` with the file the ssh_config verb writes."""
+
+import os
+import subprocess
+
+import libvirt
+
+
+class ProjectLab(object):
+    """A lab's project directory; ``ok(verb, *args)`` (a verb's playbook run that must pass) is
+    each layer's own."""
+
+    def __init__(self, path, name, uri):
+        self.path = path
+        self.name = name
+        self.uri = uri
+        self.inventory = os.path.join(path, 'lab.yml')
+        self.ssh_config = os.path.join(path, 'ssh_config')
+        self._conn = libvirt.open(uri)
+
+    @property
+    def conn(self):
+        """The libvirt connection, opened again after libvirtd was restarted."""
+        try:
+            self._conn.getLibVersion()
+        except libvirt.libvirtError:
+            self._conn = libvirt.open(self.uri)
+        return self._conn
+
+    def ok(self, verb, *args):
+        raise NotImplementedError('each layer runs its verbs its own way')
+
+    def ssh(self, machine, command, check=True):
+        """``command`` in the guest through the written ssh_config; its output."""
+        self.ok('ssh_config', '-e', 'ssh_config_file=' + self.ssh_config, '--limit', machine)
+        proc = subprocess.run(['ssh', '-F', self.ssh_config, '-o', 'ConnectTimeout=10', '-o', 'BatchMode=yes',
+                               machine, command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=60, check=False)
+        if check:
+            assert proc.returncode == 0, (command, proc.stdout, proc.stderr)
+        return proc.stdout
+
+    def domain(self, machine):
+        """The machine's domain, or None."""
+        try:
+            return self.conn.lookupByName('%s_%s' % (self.name, machine))
+        except libvirt.libvirtError:
+            return None
