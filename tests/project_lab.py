@@ -5,8 +5,20 @@ does it - `ssh -F` with the file the ssh_config verb writes."""
 
 import os
 import subprocess
+import tempfile
 
 import libvirt
+
+
+def project_dir(prefix, hello):
+    """A new project directory holding ``hello.txt`` (what the default synced folder carries).
+    Not under pytest's 0700 temporary directory: QEMU (its own user) must read a 9p folder's
+    source."""
+    path = tempfile.mkdtemp(prefix=prefix, dir='/var/tmp')
+    os.chmod(path, 0o755)
+    with open(os.path.join(path, 'hello.txt'), 'w') as handle:
+        handle.write(hello)
+    return path
 
 
 class ProjectLab(object):

@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import libvirt
 import pytest
@@ -20,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, '.collections'))
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.machine_networks import derived_mac  # noqa: E402
-from project_lab import ProjectLab  # noqa: E402
+from project_lab import ProjectLab, project_dir  # noqa: E402
 
 URI = os.environ.get('LAB_URI', 'qemu:///system')
 LAB = 'vlt-e2e'
@@ -214,11 +213,7 @@ def nothing_left_from_an_earlier_run():
 
 @pytest.fixture(scope='session')
 def lab():
-    # Not under pytest's 0700 temp dir: QEMU (its own user) must read a 9p folder's source.
-    path = tempfile.mkdtemp(prefix='vlt-e2e-', dir='/var/tmp')
-    os.chmod(path, 0o755)
-    with open(os.path.join(path, 'hello.txt'), 'w') as handle:
-        handle.write('hello from the project\n')
+    path = project_dir('vlt-e2e-', 'hello from the project\n')
     lab = Lab(path)
     yield lab
     lab.play('destroy')  # whatever a failed test left

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 
 import libvirt
@@ -19,7 +18,7 @@ import pytest
 import yaml
 
 from conftest import BED, HOSTS, ROOT, ssh_argv
-from project_lab import ProjectLab
+from project_lab import ProjectLab, project_dir
 
 LAB = 'vlt-rem'
 PROVISION = [{'type': 'shell', 'inline': 'date +%s%N >> /root/provisioned'}]
@@ -109,10 +108,7 @@ class RemoteLab(ProjectLab):
 
 @pytest.fixture(scope='module')
 def remote():
-    path = tempfile.mkdtemp(prefix='vlt-rem-', dir='/var/tmp')
-    os.chmod(path, 0o755)
-    with open(os.path.join(path, 'hello.txt'), 'w') as handle:
-        handle.write('hello through the hypervisor\n')
+    path = project_dir('vlt-rem-', 'hello through the hypervisor\n')
     lab = RemoteLab(path)
     lab.purge()
     lab.write({'r1': {'libvirt_host': 'hv1',
