@@ -36,7 +36,6 @@ SERVER_ALIVE_COUNT_MAX = 3
 STOP_WAIT = 5.0
 LOG_TAIL = 2000
 PROTOCOLS = ('tcp',)
-PORT_ALLOWED = 'a TCP port number from 1 to 65535'
 RECORD_PATTERN = re.compile(r'\A([0-9]{1,5})\.(json|pid|log)\Z')
 # ssh(1)'s flags: those that take a value and those that do not.
 SSH_FLAGS_WITH_VALUE = 'BbcDEeFIiJLlmOoPpQRSWw'
@@ -51,14 +50,6 @@ class TunnelError(LibvirtOperationError):
 
 
 # ---------------------------------------------------------------- input checks
-
-def port(value, option):
-    """A TCP port number, or None when not given."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise ValidationError(option, value, PORT_ALLOWED)
-    return value
 
 
 def ip_literal(value):
@@ -305,8 +296,8 @@ class TunnelManager(Manager):
             raise ValidationError('protocol', protocol, 'tcp only: vagrant-libvirt forwards ports through '
                                   'SSH, which carries TCP only')
         validate.choice(protocol, 'protocol', PROTOCOLS)
-        self.guest = port(params.get('guest'), 'guest')
-        self.host = port(params.get('host'), 'host')
+        self.guest = validate.port(params.get('guest'), 'guest')
+        self.host = validate.port(params.get('host'), 'host')
         self.timeout = DEFAULT_TIMEOUT if params.get('timeout') is None else params['timeout']
         if isinstance(self.timeout, bool) or not isinstance(self.timeout, int) or not 1 <= self.timeout <= 600:
             raise ValidationError('timeout', params.get('timeout'), 'a whole number of seconds from 1 to 600')
@@ -325,7 +316,7 @@ class TunnelManager(Manager):
         self.spec = dict(
             machine=self.machine, protocol='tcp', host_ip=host_ip, host=self.host,
             guest_ip=guest_ip or ssh_host, guest=self.guest, gateway_ports=gateway_ports,
-            ssh_host=ssh_host, ssh_port=port(22 if params.get('ssh_port') is None else params['ssh_port'], 'ssh_port'),
+            ssh_host=ssh_host, ssh_port=validate.port(22 if params.get('ssh_port') is None else params['ssh_port'], 'ssh_port'),
             ssh_user=ssh_user(params.get('ssh_user')),
             ssh_private_key_file=key_file(params.get('ssh_private_key_file')),
             ssh_extra_args=extra_args(params.get('ssh_extra_args')))

@@ -13,7 +13,7 @@ import shlex
 
 from ansible.module_utils.six.moves.urllib.parse import parse_qs, unquote, urlsplit
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, validate
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 # Names that are this host: no jump to reach its guests.
@@ -31,9 +31,7 @@ class Hop(object):
     def __init__(self, label, host, port=None, user=None, key=None, options=()):
         self.label = label
         self.host = connection.hostname(host, 'the SSH host of hypervisor %s' % label)
-        self.port = port
-        if port is not None and not (isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536):
-            raise ValidationError('the SSH port of hypervisor %s' % label, port, 'a port number from 1 to 65535')
+        self.port = validate.port(port, 'the SSH port of hypervisor %s' % label)
         self.user = connection.user_name(user, 'the SSH user of hypervisor %s' % label) if user else None
         self.key = connection.local_path(key, 'the SSH key of hypervisor %s' % label) if key else None
         self.options = list(options)

@@ -70,20 +70,23 @@ class Machine(object):
             options['host'] = self._get('libvirt_host')
         return options
 
+    def _controller_uri(self):
+        """The libvirt URI the controller opens itself (``libvirt_uri``, or the one
+        ``libvirt_connect_via_ssh`` builds), or None when libvirt work is delegated to ``libvirt_host``."""
+        if self._get('libvirt_uri') or self._get('libvirt_connect_via_ssh'):
+            return self.settings.checked(lambda inner: 'libvirt_' + inner, connection.build_uri, self.connection())
+        return None
+
     def delegate(self):
         """Where libvirt work runs: the controller when it reaches libvirt through a URI of its own,
         else the hypervisor host (``localhost`` by default)."""
-        if self._get('libvirt_uri') or self._get('libvirt_connect_via_ssh'):
-            return 'localhost'
-        return self._get('libvirt_host')
+        return 'localhost' if self._controller_uri() else self._get('libvirt_host')
 
     def hypervisor_name(self):
         """The host the machine lives on, as the user names it: the URI's host (``localhost`` for a
         local URI), else the inventory host ``libvirt_host``."""
-        if self._get('libvirt_uri') or self._get('libvirt_connect_via_ssh'):
-            uri = self.settings.checked(lambda inner: 'libvirt_' + inner, connection.build_uri, self.connection())
-            return urlsplit(uri).hostname or 'localhost'
-        return self._get('libvirt_host')
+        uri = self._controller_uri()
+        return (urlsplit(uri).hostname or 'localhost') if uri else self._get('libvirt_host')
 
     def jump(self):
         """How the controller reaches the guest: through the hypervisor when that is another host
@@ -91,11 +94,8 @@ class Machine(object):
         ``vagrantless_ssh_jump`` is off; ``libvirt_proxy_command`` replaces the ProxyCommand."""
         if not self._get('vagrantless_ssh_jump'):
             return None
-        if self._get('libvirt_uri') or self._get('libvirt_connect_via_ssh'):
-            uri = self.settings.checked(lambda inner: 'libvirt_' + inner, connection.build_uri, self.connection())
-            hop = jump.from_uri(uri)
-        else:
-            hop = jump.from_inventory(self._get('libvirt_host'), self.hypervisor_vars)
+        uri = self._controller_uri()
+        hop = jump.from_uri(uri) if uri else jump.from_inventory(self._get('libvirt_host'), self.hypervisor_vars)
         return jump.guest_jump(hop, self._get('libvirt_proxy_command'))
 
     def box(self):

@@ -206,6 +206,18 @@ def choice(value, option, allowed):
     return value
 
 
+PORT_ALLOWED = 'a TCP port number from 1 to 65535'
+
+
+def port(value, option):
+    """A TCP port number, or None when not given."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise ValidationError(option, value, PORT_ALLOWED)
+    return value
+
+
 def positive_int(value, option):
     """A whole number greater than zero."""
     try:
