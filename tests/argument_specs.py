@@ -60,6 +60,8 @@ LAB = {
     'vm_box': 'The box name; none for a PXE machine.',
     'vm_box_version': 'A version or constraint such as C(~> 1.2).',
     'vm_box_url': 'The box file or URL (or a catalog).',
+    'vm_box_server_url': 'Where a box name without vm_box_url is looked up (C(VAGRANT_SERVER_URL) wins).',
+    'vm_box_check_update': 'Warn when the catalog the box came from has a newer version.',
     'vm_box_download_checksum': 'The checksum of the box file.',
     'vm_box_download_checksum_type': 'Its algorithm.',
     'vm_hostname': 'The guest host name.',
@@ -72,7 +74,9 @@ LAB = {
     'vm_provision': 'Provisioners: C(shell) with inline or path (and args), C(file) with source and '
                     'destination; run once, always or never.',
     'ssh_username': 'The SSH user in the guest.',
-    'ssh_private_key_path': "The box's private key.",
+    'ssh_private_key_path': ("The box's private key. When unset, the key Vagrant would use: its insecure private key, "
+                             "from Vagrant's home (C(VAGRANT_HOME), C(~/.vagrant.d)) or an installed Vagrant; without "
+                             "Vagrant, the SSH client's own keys."),
     'ssh_insert_key': "Replace the box's key by a key of the machine's own.",
     'ssh_port': 'The SSH port in the guest.',
 }

@@ -64,11 +64,11 @@ class Downloads(object):
         self.timeout = timeout
         self.directory = None
 
-    def fetch(self, url, limit):
+    def fetch(self, url, limit, headers=None):
         """``url`` downloaded (at most ``limit`` bytes, None for any size); its local path."""
         if self.directory is None:
             self.directory = tempfile.mkdtemp(prefix='vagrantless-box-')
-        return vagrant_box.download(url, self.directory, self.timeout, limit)
+        return vagrant_box.download(url, self.directory, self.timeout, limit, headers=headers)
 
     def remove(self):
         if self.directory is not None:
@@ -79,12 +79,12 @@ class BoxManager(Manager):
     """Brings one box to the state the options ask for. Nothing to diff: the returned
     volumes say what is in the pool."""
 
-    RESULT = dict(changed=False, volumes=[], box={})
+    RESULT = dict(changed=False, volumes=[], box={}, update=None)
 
     def __init__(self, params, check_mode, fetch, downloads=None):
         super(BoxManager, self).__init__(params, check_mode)
         self.downloads = downloads  # what close() removes
-        self.fetch = fetch  # (url, size limit or None) -> local file path (Ansible's open_url behind it)
+        self.fetch = fetch  # (url, size limit or None[, headers]) -> local file path (Ansible's open_url behind it)
         self.name = validate.box_name(params['name'])
         validate.name(params['pool'], 'pool')
         if params.get('version'):
@@ -98,6 +98,10 @@ class BoxManager(Manager):
             raise validate.ValidationError('checksum_type', None, 'one of %s with checksum'
                                            % ', '.join(vagrant_box.CHECKSUM_TYPES))
         validate.positive_int(params.get('timeout', vagrant_box.DOWNLOAD_TIMEOUT), 'timeout')
+        # the server given wins (the up role gives what Vagrant's order picks on the controller),
+        # else VAGRANT_SERVER_URL of the host this runs on, else Vagrant's default
+        self.server_url = (params.get('server_url') or os.environ.get('VAGRANT_SERVER_URL')
+                           or vagrant_box.DEFAULT_SERVER_URL)
         self.root = vagrant_box.store_root(params.get('box_store'))
         self._added = False
         self._uploaded = []
@@ -130,6 +134,8 @@ class BoxManager(Manager):
         if self.params['state'] == 'absent':
             return self._absent(conn, pool)
         version = self._stored_version()
+        if version is not None and self.params.get('check_update'):
+            self._check_update(version)
         if version is None and not self.check_mode:
             with locks.named_lock('box', vagrant_box.escaped(self.name)):
                 version = self._stored_version()  # another run may have added it meanwhile
@@ -184,28 +190,56 @@ class BoxManager(Manager):
         if self._added:
             vagrant_box.remove_from_store(self.root, self.name, version)
 
+    def _check_update(self, version):
+        """As Vagrant's box_check_update: a newer version in the catalog the box came from
+        (within the version constraint) is said in a warning and in ``update``; a catalog that
+        cannot be read is a warning too, never a failure of a box that is here."""
+        url = vagrant_box.stored_metadata_url(self.root, self.name)
+        if url is None:
+            return  # added from a file: no catalog to ask
+        try:
+            catalog, local = self._read_catalog(url)
+            latest = vagrant_box.catalog_choice(catalog, self.params.get('version'), local)[0]
+        except (vagrant_box.BoxError, validate.ValidationError) as error:
+            self.result.setdefault('warnings', []).append('box %s: could not check for a newer version: %s'
+                                                          % (self.name, error))
+            return
+        if vagrant_box.version_key(latest) > vagrant_box.version_key(version):
+            self.result['update'] = dict(current=version, latest=latest, catalog=url)
+            self.result.setdefault('warnings', []).append(
+                'box %s: version %s is available in %s (this machine uses %s); add it with vm_box_version: '
+                '"%s" or `vagrant box update`' % (self.name, latest, url, version, latest))
+
+    def _read_catalog(self, location):
+        """(the catalog document at ``location``, whether it is a local file): a local file is
+        read, a URL fetched asking for JSON."""
+        local = os.path.isfile(location)
+        path = location if local else self.fetch(location, vagrant_box.CATALOG_MAX, vagrant_box.CATALOG_HEADERS)
+        return (vagrant_box.load_json(path, 'the catalog %s is not readable JSON' % location, vagrant_box.CATALOG_MAX),
+                local)
+
     def _stored_version(self):
         return vagrant_box.best_version(vagrant_box.stored_versions(self.root, self.name), self.params.get('version'))
 
     def _source(self):
         """(version, url or path, checksum, checksum type, metadata url) to add the box from."""
         params = self.params
-        if params.get('catalog'):
-            location = params['catalog']
-            local = os.path.isfile(location)
-            path = location if local else self.fetch(location, vagrant_box.CATALOG_MAX)
-            catalog = vagrant_box.load_json(path, 'the catalog %s is not readable JSON' % location, vagrant_box.CATALOG_MAX)
-            try:
-                version, url, checksum, checksum_type = vagrant_box.catalog_choice(catalog, params.get('version'), local)
-            except vagrant_box.BoxError as error:
-                raise vagrant_box.BoxError('the catalog %s: %s' % (location, error), error.option)
-            return version, url, checksum, checksum_type, location
         if params.get('src'):
             version = vagrant_box.parse_constraint(params['version'])[0][1] if params.get('version') else '0'
             return version, params['src'], params.get('checksum'), params.get('checksum_type'), None
-        raise validate.ValidationError('src', None, 'a box file or URL (or a catalog): box %s%s is not in the '
-                                       'store %s' % (self.name, ' ' + params['version'] if params.get('version')
-                                                     else '', self.root))
+        if '/' not in self.name and not params.get('catalog'):
+            raise validate.ValidationError('src', None, 'a box file or URL (or a catalog): box %s%s is not in the '
+                                           'store %s' % (self.name, ' ' + params['version'] if params.get('version')
+                                                         else '', self.root))
+        # a catalog given, or the name looked up where Vagrant looks it up
+        location = params.get('catalog') or vagrant_box.catalog_url(self.server_url, self.name)
+        try:
+            catalog, local = self._read_catalog(location)
+            version, url, checksum, checksum_type = vagrant_box.catalog_choice(catalog, params.get('version'), local)
+        except vagrant_box.BoxError as error:
+            looked_up = '' if params.get('catalog') else 'it is not in the store %s, and ' % self.root
+            raise vagrant_box.BoxError('%sthe catalog %s: %s' % (looked_up, location, error), error.option)
+        return version, url, checksum, checksum_type, location
 
     def _add_to_store(self):
         version, location, checksum, checksum_type, metadata_url = self._source()

@@ -226,6 +226,10 @@ def build(spec, disk_paths):
                                         'name': item.get('target_name'), 'address': item.get('target_address'),
                                         'port': item.get('target_port')})
     graphics = params.get('graphics_type') or 'vnc'
+    if graphics == 'spice' and not any(item.get('type') == 'spicevmc' for item in params.get('channels') or []):
+        # the SPICE agent's channel comes with SPICE graphics, as vagrant-libvirt adds it
+        channel = xmltree.sub(devices, 'channel', {'type': 'spicevmc'})
+        xmltree.sub(channel, 'target', {'type': 'virtio', 'name': 'com.redhat.spice.0'})
     if graphics != 'none' and spec.has_part('graphics'):
         devices.append(_graphics(params, graphics))
     video = params.get('video_type') or 'cirrus'

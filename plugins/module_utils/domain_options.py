@@ -106,7 +106,9 @@ OPTIONS = Options(
     _option('disk_device', 'str',
             "The target device of the first disk, the box disk (vagrant-libvirt's C(disk_device)).",
             new_default='vda'),
-    _option('volume_cache', 'str', "The default cache mode of disks (vagrant-libvirt's C(volume_cache)).",
+    _option('volume_cache', 'str',
+            "The cache mode of disks without their own (vagrant-libvirt's C(volume_cache)): a machine's box disk, as"
+            " its additional disks (C(libvirt_storage)) have their own, C(default) unless given.",
             choices=CACHE_MODES),
     _option('disks', 'list',
             ["The disks and CD-ROMs (at most four), matched to the domain's by their target device.",

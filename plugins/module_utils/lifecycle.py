@@ -10,9 +10,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 
-REMOVE_TRIES = 3
+REMOVE_TRIES = 5
+RETRY_PAUSE = 0.02  # seconds before the second try, doubled for each further one
 
 
 def run_state(domain):
@@ -62,7 +65,9 @@ def destroy_and_undefine(obj, undefine=None):
 def remove_racing(obj, find_again, tries=REMOVE_TRIES):
     """``destroy_and_undefine``, for an object another run may stop or remove meanwhile
     (libvirt then says so in several ways, down to a config file gone): after a failure
-    ``find_again()`` looks it up anew; gone is removed, else the removal is tried again."""
+    ``find_again()`` looks it up anew; gone is removed, else the removal is tried again after
+    a short pause (libvirt deletes an undefined object's config file before it forgets the
+    object, so a removal halfway through is still found)."""
     for attempt in range(tries):
         try:
             destroy_and_undefine(obj)
@@ -73,6 +78,7 @@ def remove_racing(obj, find_again, tries=REMOVE_TRIES):
                 return
             if attempt == tries - 1:
                 raise
+            time.sleep(RETRY_PAUSE * 2 ** attempt)  # the other run may be halfway through its removal
 
 
 def undo(obj):

@@ -26,6 +26,13 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
     connection, domain_options, domain_xml, jump, machine_guest, machine_networks, machine_options,
     machine_storage, vagrant_box, validate)
 
+# An installed Vagrant's insecure private key (its packages', Debian's, Fedora's), the key a
+# Vagrant box trusts until `up` inserts the machine's own.
+VAGRANT_INSTALLED_KEYS = ('/opt/vagrant/embedded/gems/gems/vagrant-*/keys/vagrant',
+                          '/opt/vagrant/embedded/gems/*/gems/vagrant-*/keys/vagrant',
+                          '/usr/share/rubygems-integration/all/gems/vagrant-*/keys/vagrant',
+                          '/usr/share/vagrant/gems/gems/vagrant-*/keys/vagrant')
+
 # libvirt_domain options the role derives, and the settings they come from.
 DERIVED_FROM = dict(interfaces='vm_networks', disks='libvirt_storage', cdroms='libvirt_storage',
                     name='libvirt_default_prefix + inventory_hostname',
@@ -101,9 +108,12 @@ class Machine(object):
     def box(self):
         if not self._get('vm_box'):
             return None
+        # Vagrant runs on the controller: its VAGRANT_SERVER_URL wins, wherever the box is added
         return dict(name=self._get('vm_box'), version=self._get('vm_box_version'), src=self._get('vm_box_url'),
                     checksum=self._get('vm_box_download_checksum'),
-                    checksum_type=self._get('vm_box_download_checksum_type'))
+                    checksum_type=self._get('vm_box_download_checksum_type'),
+                    server_url=os.environ.get('VAGRANT_SERVER_URL') or self._get('vm_box_server_url'),
+                    check_update=self._get('vm_box_check_update'))
 
     def _check_later_steps(self, config):
         """What every step of ``up`` will check, checked now with the same code, so that a bad
@@ -117,6 +127,9 @@ class Machine(object):
             if config['box']['version']:
                 self.settings.checked('vm_box_version', vagrant_box.parse_constraint, config['box']['version'])
             self.settings.text('vm_box_url', config['box']['src'])
+            if config['box']['server_url'] is not None:
+                self.settings.checked('VAGRANT_SERVER_URL' if os.environ.get('VAGRANT_SERVER_URL') else 'vm_box_server_url',
+                                      vagrant_box.server_url, config['box']['server_url'])
             self.settings.text('vm_box_download_checksum', config['box']['checksum'])
         # the machine's disks on the box's volumes: <domain>.img, then <domain>_<N>.img
         self.settings.checked('libvirt_default_prefix + inventory_hostname', validate.name, self.name + '_9.img')
@@ -181,6 +194,9 @@ class Machine(object):
         ssh_key = self._get('ssh_private_key_path')
         state_root = os.path.expanduser(self._get('vagrantless_state_dir'))
         state_dir = os.path.join(state_root, 'machines', self.name)
+        key_source = None
+        if not ssh_key:
+            ssh_key, key_source = vagrant_insecure_key(state_root)
         if ssh_key and self._get('ssh_insert_key'):
             inserted_key = os.path.join(state_dir, 'private_key')
         else:
@@ -195,7 +211,7 @@ class Machine(object):
             machine_virtual_size=('%dG' % self._get('libvirt_machine_virtual_size')
                                   if self._get('libvirt_machine_virtual_size') else None),
             disks=disks, networks=networks, domain=self._domain(interfaces, cdroms, folders),
-            reservations=reservations, static_addresses=[n['static'] for n in networks if n.get('static')],
+            reservations=reservations, guest_addresses=[n['guest'] for n in networks if n.get('guest')],
             owned_networks=[n['name'] for n in networks if n['owned']],
             synced_folders=folders, forwarded_ports=ports,
             provisioners=machine_guest.provisioners(self.settings, self.project_dir),
@@ -206,6 +222,7 @@ class Machine(object):
             suspend_mode=self._get('libvirt_suspend_mode'), management_network=(
                 self._get('libvirt_management_network_name') if self._get('libvirt_mgmt_attach') else None),
             ssh=dict(user=self._get('ssh_username'), port=self._get('ssh_port'), box_key=ssh_key,
+                     box_key_source=key_source,
                      key=inserted_key or ssh_key, insert_key=bool(inserted_key), jump=self.jump()),
             state_dir=state_dir, tunnel_dir=os.path.join(state_root, 'tunnels'), project_dir=self.project_dir,
             wait_for_ssh=bool(box),
@@ -227,3 +244,21 @@ def _domain_option(inner):
     if head in DERIVED_FROM:
         return '%s (libvirt_domain %s)' % (DERIVED_FROM[head], inner)
     return 'libvirt_' + inner
+
+
+def vagrant_insecure_key(state_root, environ=None):
+    """The key Vagrant logs in to a box with when ``config.ssh.private_key_path`` is unset, as
+    (path, source): the copy in Vagrant's home (``VAGRANT_HOME``, ``~/.vagrant.d``), private
+    already, with no source; else ``<state_root>/insecure_private_key`` with an installed
+    Vagrant's key as its source (``up`` copies it there, readable by its owner only, since ssh
+    refuses a key others can read); (None, None) with no Vagrant: ssh's own keys are used."""
+    environ = os.environ if environ is None else environ
+    home = environ.get('VAGRANT_HOME') or os.path.expanduser('~/.vagrant.d')
+    own = os.path.join(home, 'insecure_private_key')
+    if os.path.isfile(own):
+        return own, None
+    for pattern in VAGRANT_INSTALLED_KEYS:
+        found = sorted(path for path in glob.glob(pattern) if os.path.isfile(path))
+        if found:
+            return os.path.join(state_root, 'insecure_private_key'), found[-1]
+    return None, None

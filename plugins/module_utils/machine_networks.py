@@ -31,7 +31,7 @@ NETWORK_ITEM_OPTIONS = dict(
                  'ipv6_address', 'model_type', 'driver_name', 'iface_name', 'bus', 'slot', 'dev', 'mode',
                  'portgroup', 'tunnel_type', 'tunnel_ip', 'tunnel_local_ip', 'guest_ip')),
         ('int', ('mtu', 'ipv6_prefix', 'driver_queues', 'tunnel_port', 'tunnel_local_port')),
-        ('bool', ('dhcp_enabled', 'guest_ipv6', 'autostart', 'ovs', 'trust_guest_rx_filters')))
+        ('bool', ('dhcp_enabled', 'guest_ipv6', 'autostart', 'ovs', 'trust_guest_rx_filters', 'auto_config')))
     for name in names)
 # What the settings of the management network are called, by libvirt_network's option names.
 MANAGEMENT_OPTIONS = dict(name='libvirt_management_network_name', address='libvirt_management_network_address',
@@ -138,21 +138,27 @@ class MachineNetworks(object):
                        domain_name=options.get('domain_name'), dhcp_start=options.get('dhcp_start'),
                        dhcp_stop=options.get('dhcp_stop'), dhcp_bootp_file=options.get('dhcp_bootp_file'),
                        dhcp_bootp_server=options.get('dhcp_bootp_server'),
-                       guest_ipv6=options.get('guest_ipv6'), ipv6_address=options.get('ipv6_address'),
+                       guest_ipv6=options.get('guest_ipv6', True), ipv6_address=options.get('ipv6_address'),
                        ipv6_prefix=options.get('ipv6_prefix'), mtu=options.get('mtu'),
                        autostart=options.get('autostart'), dhcp_hosts=[], owned=True, reuse=True,
-                       static=None, netmask=options.get('netmask', '255.255.255.0'))
+                       guest=None, netmask=options.get('netmask', '255.255.255.0'))
+        # as Vagrant does it, the guest is configured for the network (unless auto_config: false):
+        # its fixed address set statically (the DHCP reservation gives the same one), else DHCP
+        configure = options.get('auto_config', True)
         if ip:
             address = self.settings.ip(ip, option + '.ip')
             network.update(ip=address)
             if network['dhcp_enabled']:
                 network['dhcp_hosts'] = [dict((key, value) for key, value in (
                     ('mac', mac), ('ip', address), ('name', self.settings.get('vm_hostname'))) if value)]
-            else:
+            try:
                 prefix = validate.netaddr.IPNetwork('%s/%s' % (address, network['netmask'])).prefixlen
-                network['static'] = dict(mac=mac, ip=address, prefix=prefix)
+            except (validate.netaddr.AddrFormatError, ValueError, TypeError):
+                self.settings.fail(option + '.netmask', network['netmask'], 'a netmask (255.255.255.0) or a prefix length')
+            network['guest'] = dict(mac=mac, method='static', ip=address, prefix=prefix) if configure else None
         elif dhcp:
             network.update(address=options.get('network_address', DHCP_NETWORK))
+            network['guest'] = dict(mac=mac, method='dhcp') if configure else None
         if not network['name']:
             subnet = network.get('address') or '%s/%s' % (ip, network['netmask'])
             network['name'] = self._network_name(option, subnet)

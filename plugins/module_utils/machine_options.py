@@ -57,6 +57,8 @@ LAB_OPTIONS = dict(
     vm_box=dict(type='str'),
     vm_box_version=dict(type='str'),
     vm_box_url=dict(type='str'),
+    vm_box_server_url=dict(type='str'),
+    vm_box_check_update=dict(type='bool', default=True),
     vm_box_download_checksum=dict(type='str'),
     vm_box_download_checksum_type=dict(type='str', choices=['sha256', 'sha512', 'sha384', 'sha1', 'md5']),
     vm_hostname=dict(type='str'),

@@ -44,7 +44,8 @@ def volumes(settings, domain):
         settings.checked(option + '.size', validate.size, capacity)
         disks.append(dict(volume=settings.checked(option + '.path', validate.name, name), device=device,
                           capacity=capacity, format=fmt, bus=item.get('bus'),
-                          cache=item.get('cache'), serial=item.get('serial'),
+                          # libvirt_volume_cache is the box disk's, as in vagrant-libvirt
+                          cache=item.get('cache') or 'default', serial=item.get('serial'),
                           shareable=settings.flag(option + '.shareable', item.get('shareable')),
                           allow_existing=settings.flag(option + '.allow_existing', item.get('allow_existing'))))
     return disks, cdroms

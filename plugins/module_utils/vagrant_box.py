@@ -35,6 +35,10 @@ DOWNLOAD_TIMEOUT = 60
 CATALOG_MAX = 16 * 1024 * 1024
 METADATA_MAX = 1024 * 1024
 CHUNK = 1024 * 1024
+# Where Vagrant looks a box name up (``VAGRANT_SERVER_URL`` overrides it, then
+# ``config.vm.box_server_url``): Vagrant 2.3's default, a catalog at <server>/<name>.
+DEFAULT_SERVER_URL = 'https://vagrantcloud.com/api/v2/vagrant'
+CATALOG_HEADERS = {'Accept': 'application/json'}  # what Vagrant asks a catalog server for
 
 # What a box, a catalog or the store may put into a path or a volume name: checked whole
 # (re.fullmatch) before use. A version starts with a digit, so it is never "." or "..".
@@ -94,6 +98,39 @@ def volume_name(box, version, disk='box'):
 def store_root(box_store=None):
     """Vagrant's home (``$VAGRANT_HOME``, default ``~/.vagrant.d``)."""
     return os.path.expanduser(box_store or os.environ.get('VAGRANT_HOME') or '~/.vagrant.d')
+
+
+def metadata_url_file(root, box):
+    """Where Vagrant keeps the catalog URL a box came from: one file for all its versions."""
+    validate.box_name(box)
+    return os.path.join(root, 'boxes', escaped(box), 'metadata_url')
+
+
+def stored_metadata_url(root, box):
+    """The catalog URL the store has for ``box``, or None."""
+    try:
+        with open(metadata_url_file(root, box)) as handle:
+            url = handle.read(4096).strip()
+    except (IOError, OSError):
+        return None
+    return url or None
+
+
+def server_url(value, option='server_url'):
+    """A box server's URL: http or https, nothing that could end a header line or a word."""
+    scheme = urlsplit(value).scheme.lower() if isinstance(value, str) and '://' in value else ''
+    if scheme not in ('http', 'https') or any(ord(c) < 33 or ord(c) == 127 for c in value):
+        raise ValidationError(option, value, 'an http or https URL without spaces or control characters')
+    return value
+
+
+def catalog_url(server, box):
+    """Vagrant's expansion of a shorthand name (``owner/box``): ``<server>/<owner>/<box>``."""
+    server_url(server)
+    if '/' not in validate.box_name(box):
+        raise ValidationError('name', box, 'a name of the form owner/box, to look it up on %s (or src, or catalog)'
+                              % server)
+    return server.rstrip('/') + '/' + box
 
 
 def box_dir(root, box, version):
@@ -285,9 +322,6 @@ def install(archive_path, root, box, version, metadata_url=None):
         extract(archive_path, work)
         unused, disks = read_metadata(work)
         check_images(disks)
-        if metadata_url:
-            with open(os.path.join(work, 'metadata_url'), 'w') as handle:
-                handle.write(metadata_url)
         os.chmod(work, 0o755)
         try:
             os.rename(work, final)
@@ -299,6 +333,9 @@ def install(archive_path, root, box, version, metadata_url=None):
         shutil.rmtree(work, ignore_errors=True)
         _remove_empty(parent)
         raise
+    if metadata_url:  # where Vagrant keeps it, so `vagrant box outdated` knows it too
+        with open(metadata_url_file(root, box), 'w') as handle:
+            handle.write(metadata_url)
     return final
 
 
@@ -314,20 +351,22 @@ def remove_from_store(root, box, version):
     directory = box_dir(root, box, version)
     if os.path.isdir(directory):
         shutil.rmtree(directory)
+        if not stored_versions(root, box) and os.path.isfile(metadata_url_file(root, box)):
+            os.unlink(metadata_url_file(root, box))  # the last version gone: the box is gone (as Vagrant cleans it)
         _remove_empty(os.path.dirname(directory))
         return True
     return False
 
 
 # -- downloads ----------------------------------------------------------------------------
-def download(url, directory, timeout=DOWNLOAD_TIMEOUT, limit=None, opener=open_url):
-    """Fetch ``url`` (Ansible's open_url) into a new file in ``directory``; return its path.
+def download(url, directory, timeout=DOWNLOAD_TIMEOUT, limit=None, opener=open_url, headers=None):
+    """Fetch ``url`` (Ansible's open_url, with ``headers``) into a new file in ``directory``; return its path.
     Any failure, a server that stops sending for ``timeout`` seconds included, is a BoxError
     naming the URL, and leaves no file behind."""
     handle, path = tempfile.mkstemp(dir=directory, prefix='.download-')
     try:
         with os.fdopen(handle, 'wb') as out:
-            response = opener(url, timeout=timeout)
+            response = opener(url, timeout=timeout, headers=headers)
             size = 0
             for block in iter(lambda: response.read(CHUNK), b''):
                 size += len(block)

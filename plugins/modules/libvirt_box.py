@@ -52,6 +52,25 @@ options:
   catalog:
     description: A Vagrant box catalog (JSON), as a path or URL; its libvirt build of the best version is added.
     type: str
+  server_url:
+    description:
+      - Where a box named C(owner/box) that is not in the store, given neither O(src) nor O(catalog),
+        is looked up, as Vagrant does it - its catalog at C(<server_url>/owner/box), asked for with
+        an C(application/json) Accept header - and where the catalog URL it was added from is kept
+        (C(boxes/<name>/metadata_url) in the store, as Vagrant keeps it).
+      - Unset, C(VAGRANT_SERVER_URL) in the environment of the host the module runs on, else
+        Vagrant's default C(https://vagrantcloud.com/api/v2/vagrant).
+      - The C(up) role sets it in Vagrant's order as the controller sees it (C(VAGRANT_SERVER_URL)
+        there first, then C(vm_box_server_url)), so a remote hypervisor's environment never
+        overrides the controller's.
+    type: str
+  check_update:
+    description:
+      - Vagrant's C(box_check_update). For a box in the store that was added from a catalog, ask
+        that catalog for a newer version within O(version); one is reported in RV(update) and a
+        warning, and the stored box is still used. A catalog that cannot be read is a warning.
+    type: bool
+    default: false
   pool:
     description: The storage pool for the box's images.
     type: str
@@ -109,6 +128,12 @@ EXAMPLES = r'''
     catalog: https://boxes.example.com/generic/debian12.json
     version: "~> 12.0"
 
+- name: A box by name, looked up as Vagrant does (VAGRANT_SERVER_URL, else Vagrant's default server)
+  vagrantless.libvirt.libvirt_box:
+    name: generic/debian12
+    version: ">= 4.3"
+    check_update: true
+
 - name: Remove a box's images and its store entry
   vagrantless.libvirt.libvirt_box:
     name: vagrantless/tiny
@@ -137,6 +162,21 @@ box:
   sample: {name: vagrantless/tiny, version: "1.0.0",
            path: /root/.vagrant.d/boxes/vagrantless-VAGRANTSLASH-tiny/1.0.0/libvirt,
            metadata: {provider: libvirt, format: qcow2, virtual_size: 1}}
+update:
+  description: With O(check_update), a newer version its catalog has (null when there is none).
+  returned: when state is present
+  type: dict
+  contains:
+    current:
+      description: The version used.
+      type: str
+    latest:
+      description: The newest version of the catalog within O(version).
+      type: str
+    catalog:
+      description: The catalog asked.
+      type: str
+  sample: {current: "4.3.10", latest: "4.3.12", catalog: "https://vagrantcloud.com/api/v2/vagrant/generic/debian12"}
 volumes:
   description: The box's volumes in the pool (name, path, pool, format, capacity, allocation); with state absent, those removed.
   returned: always
@@ -163,6 +203,8 @@ def main():
         checksum=dict(type='str'),
         checksum_type=dict(type='str', choices=list(vagrant_box.CHECKSUM_TYPES)),
         catalog=dict(type='str'),
+        server_url=dict(type='str'),
+        check_update=dict(type='bool', default=False),
         pool=dict(type='str', default='default'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         force=dict(type='bool', default=False),

@@ -142,7 +142,8 @@ options:
       - Default C(vda) for a new domain; an existing domain keeps its own unless this is given.
     type: str
   volume_cache:
-    description: The default cache mode of disks (vagrant-libvirt's C(volume_cache)).
+    description: 'The cache mode of disks without their own (vagrant-libvirt''s C(volume_cache)): a machine''s
+      box disk, as its additional disks (C(libvirt_storage)) have their own, C(default) unless given.'
     type: str
     choices: [default, none, writethrough, writeback, directsync, unsafe]
   disks:

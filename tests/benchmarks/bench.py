@@ -5,8 +5,8 @@ A benchmark, not a test: it asserts nothing about times. It prints a table, a ma
 table for the README, and writes tests/benchmarks/results/latest.json (git-ignored).
 Run it with `make bench` (what it does and why it is fair: tests/benchmarks/README.md).
 
-Started outside the lab's namespace it installs Debian's vagrant and vagrant-libvirt if
-missing, then runs itself again inside the namespace, where libvirtd and the guests are.
+Started outside the lab's namespace it installs the lab's packages if missing (Debian's vagrant
+and vagrant-libvirt among them), then runs itself again inside the namespace, where libvirtd and the guests are.
 Everything it makes is named vlt-bench*: a storage pool `vlt-bench`, a management network
 `vlt-bench-mgmt` (192.168.125.0/24), domains `vlt-bench-*`, a temp dir. All of it is removed
 at the end, on failure and on SIGINT/SIGTERM; nothing else in libvirtd is touched."""
@@ -33,10 +33,13 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 RESULTS = os.path.join(HERE, 'results')
 CACHE = os.path.join(RESULTS, '.cache')
 LAB = os.path.join(ROOT, 'tests', 'lab', 'lab')
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+from remote_bed import REMOTE, bed_env, hypervisor_host  # noqa: E402 pylint: disable=import-error,wrong-import-position
 LAB_CACHE = os.path.join(ROOT, 'tests', 'lab', '.cache')
 TINY_BOX = os.path.join(LAB_CACHE, 'tiny.box')
 TINY_IMG = os.path.join(LAB_CACHE, 'box.img')
 TINY_KEY = os.path.join(LAB_CACHE, 'tiny_key')
+DEBIAN_BOX = os.path.join(LAB_CACHE, 'debian12.box')  # `lab box debian`: a real box, Vagrant's defaults
 VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
 PLAYBOOKS = os.path.join(ROOT, 'playbooks')
 
@@ -56,6 +59,7 @@ NET_XML = """<network ipv6='yes'>
 </network>""" % NET
 TINY = 'vagrantless/tiny'
 BIG = 'vagrantless/big'
+DEBIAN = 'vagrantless/debian12'
 BOX_MARK = '_vagrant_box_image_'
 SSH_OPTS = ['-i', TINY_KEY, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
             '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=2', '-o', 'LogLevel=ERROR']
@@ -78,6 +82,12 @@ CASES = [
     ('big_overlay', '20 GiB / %s box: up until the overlay exists', TOOLS),
     ('big_upload', '20 GiB / %s box: the upload step alone', TOOLS),
     ('big_up', '20 GiB / %s box: whole up', TOOLS),
+    ('up_remote', 'remote hypervisor over SSH: up, box in its pool', TOOLS),
+    ('destroy_remote', 'remote hypervisor over SSH: destroy (running)', TOOLS),
+    ('up_debian', 'Debian 12 box (user vagrant, key inserted): up, box in the pool', TOOLS),
+    ('up_running_debian', 'Debian 12 box: up on a running machine', TOOLS),
+    ('halt_debian', 'Debian 12 box: halt (graceful, through systemd)', TOOLS),
+    ('destroy_debian', 'Debian 12 box: destroy (stopped)', TOOLS),
 ]
 FLOOR_CASES = [
     ('floor_reserved', 'floor: define + start to first SSH, DHCP reservation'),
@@ -93,7 +103,7 @@ FLOOR_RATIOS = [
 
 
 # First guesses of a phase's seconds (quiet lab), for the budget until a round has measured them.
-GUESS = dict(single=90, floor=30, three=110, floor3=50, big=45)
+GUESS = dict(single=90, floor=30, three=110, floor3=50, big=45, remote=80, debian=300)
 # Seconds a command may run past the budget before it is ended.
 BUDGET_GRACE = 30
 
@@ -111,21 +121,6 @@ def now():
 
 
 # ---------------------------------------------------------------- outside the namespace
-
-def ensure_packages():
-    """Debian's vagrant and vagrant-libvirt (2.3.4 / 0.11.2); apt needs the network, so outside."""
-    missing = []
-    for pkg in ('vagrant', 'vagrant-libvirt'):
-        out = subprocess.run(['dpkg-query', '-W', '-f=${Status}', pkg], capture_output=True, text=True, check=False)
-        if out.stdout.strip() != 'install ok installed':
-            missing.append(pkg)
-    if missing:
-        log('installing %s' % ' '.join(missing))
-        env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
-        subprocess.run(['apt-get', 'update', '-qq'], check=True, env=env)
-        subprocess.run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends'] + missing, check=True, env=env,
-                       stdout=subprocess.DEVNULL)
-
 
 def in_namespace():
     out = subprocess.run(['ip', 'netns', 'identify', str(os.getpid())], capture_output=True, text=True, check=False)
@@ -369,6 +364,7 @@ class Bench:
         self.started = time.time()
         self.durations = {}
         self.skipped = []
+        self.bed = bed_env() if 'remote' in args.phases else None
 
     # ------------------------------------------------------------ setup
 
@@ -379,7 +375,8 @@ class Bench:
         os.makedirs(self.floor_dir)
         self.big_box = self.build_big_box()
         self.big_size = os.path.getsize(os.path.join(CACHE, 'big.img'))
-        for name, box in ((TINY, TINY_BOX), (BIG, self.big_box)):
+        boxes = [(TINY, TINY_BOX), (BIG, self.big_box)] + ([(DEBIAN, DEBIAN_BOX)] if 'debian' in self.args.phases else [])
+        for name, box in boxes:
             res = self.runner.run(['vagrant', 'box', 'add', '--name', name, box], env=self.vagrant_env(), cwd=self.work,
                                   label='box-add-%s' % name.split('/')[1])
             if res['rc'] != 0:
@@ -387,6 +384,10 @@ class Bench:
         for tool in TOOLS:
             for kind, machines, box in (('1', ['m1'], TINY), ('3', ['m1', 'm2', 'm3'], TINY), ('big', ['m1'], BIG)):
                 self.make_project(tool, kind, machines, box)
+            if self.bed:
+                self.make_project(tool, 'remote', ['m1'], TINY)
+            if 'debian' in self.args.phases:
+                self.make_project(tool, 'debian', ['m1'], DEBIAN)
 
     def build_big_box(self):
         """A bootable box of 20 GiB virtual size and ~315 MB of qcow2: the tiny box's disk with
@@ -434,6 +435,7 @@ class Bench:
     def make_project(self, tool, kind, machines, box):
         """The synced folder holds the same files for both tools: the Vagrantfile and a payload."""
         project = self.project_dir(tool, kind)
+        memory = 512 if box == DEBIAN else 256
         os.makedirs(os.path.join(project, 'payload'))
         for i in range(5):
             with open(os.path.join(project, 'payload', 'file%d.txt' % i), 'w') as handle:
@@ -442,15 +444,17 @@ class Bench:
             'Vagrant.configure("2") do |config|',
             '  config.vm.box = "%s"' % box,
             '  config.vm.box_check_update = false',
+        ] + ([] if box == DEBIAN else [  # a real box logs in with Vagrant's defaults
             '  config.ssh.username = "root"',
             '  config.ssh.private_key_path = "%s"' % TINY_KEY,
             '  config.ssh.insert_key = false',
+        ]) + [
             '  config.vm.synced_folder ".", "/vagrant", type: "rsync"',
             '  config.vm.provision "shell", inline: "%s"' % PROVISION,
             '  config.vm.provider :libvirt do |libvirt|',
-            '    libvirt.uri = "%s"' % URI,
+        ] + (self.vagrant_remote() if kind == 'remote' else ['    libvirt.uri = "%s"' % URI]) + [
             '    libvirt.driver = "qemu"',
-            '    libvirt.memory = 256',
+            '    libvirt.memory = %d' % memory,
             '    libvirt.cpus = 1',
             '    libvirt.storage_pool_name = "%s"' % POOL,
             '    libvirt.storage_pool_path = "%s"' % POOL_DIR,
@@ -468,25 +472,38 @@ class Bench:
                     'vagrantless_state_dir': self.state_dir,
                     'libvirt_uri': URI,
                     'libvirt_driver': 'qemu',
-                    'libvirt_memory': 256,
+                    'libvirt_memory': memory,
                     'libvirt_cpus': 1,
                     'libvirt_storage_pool_name': POOL,
                     'libvirt_storage_pool_path': POOL_DIR,
                     'libvirt_management_network_name': NET,
                     'libvirt_management_network_address': NET_ADDRESS,
                     'vm_box': box,
-                    'vm_box_url': TINY_BOX if box == TINY else self.big_box,
-                    'ssh_username': 'root',
-                    'ssh_private_key_path': TINY_KEY,
-                    'ssh_insert_key': False,
+                    'vm_box_url': {TINY: TINY_BOX, BIG: self.big_box, DEBIAN: DEBIAN_BOX}[box],
                     'vm_synced_folders': [{'src': project, 'dest': '/vagrant', 'type': 'rsync'}],
                     'vm_provision': [{'type': 'shell', 'inline': PROVISION}],
                 },
                 'hosts': {m: {} for m in machines},
             }}
+            if box != DEBIAN:
+                inventory['machines']['vars'].update(ssh_username='root', ssh_private_key_path=TINY_KEY, ssh_insert_key=False)
+            if kind == 'remote':
+                inventory['machines']['vars'].pop('libvirt_uri')
+                inventory['machines']['vars']['libvirt_host'] = 'hv1'
+                inventory['hypervisors'] = {'hosts': {'hv1': hypervisor_host(self.bed, self.bed['HV1_ADDR'])}}
             # JSON is YAML: no PyYAML needed to write it.
             with open(os.path.join(self.work, 'ours', 'inventory-%s.yml' % kind), 'w') as handle:
                 json.dump(inventory, handle, indent=1)
+
+    def vagrant_remote(self):
+        """vagrant-libvirt on hv1 as its README says: `host` + `connect_via_ssh` (a `qemu+ssh://`
+        URI and a ProxyCommand to the guests); the proxy command is its own default plus the bed's
+        known hosts, which ours takes from the hypervisor's ansible_ssh_common_args."""
+        bed = self.bed
+        return ['    libvirt.host = "%s"' % bed['HV1_ADDR'], '    libvirt.connect_via_ssh = true',
+                '    libvirt.username = "%s"' % bed['HV_USER'], '    libvirt.id_ssh_key_file = "%s"' % bed['HV_KEY'],
+                '    libvirt.proxy_command = "ssh \'{host}\' -l \'{username}\' -i \'{id_ssh_key_file}\' '
+                '-o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -W %%h:%%p"' % bed['HV_KNOWN_HOSTS']]
 
     # ------------------------------------------------------------ environments and commands
 
@@ -507,15 +524,18 @@ class Bench:
         return env
 
     def command(self, tool, kind, verb, check=False, profile=None):
+        """The verb's command line, environment and directory; a remote lab's run from the
+        controller's namespace, which reaches the lab's libvirtd only over SSH to hv1."""
+        controller = ['ip', 'netns', 'exec', self.bed['REMOTE_NS']] if kind == 'remote' else []
         if tool == 'vagrant':
             argv = {'up': ['vagrant', 'up', '--provider=libvirt'], 'halt': ['vagrant', 'halt'],
                     'destroy': ['vagrant', 'destroy', '-f']}[verb]
-            return argv, self.vagrant_env(), self.project_dir(tool, kind)
+            return controller + argv, self.vagrant_env(), self.project_dir(tool, kind)
         argv = [os.path.join(VENV_BIN, 'ansible-playbook'), '-i', os.path.join(self.work, 'ours', 'inventory-%s.yml' % kind),
                 os.path.join(PLAYBOOKS, '%s.yml' % verb)]
         if check:
             argv.append('--check')
-        return argv, self.ours_env(profile), ROOT
+        return controller + argv, self.ours_env(profile), ROOT
 
     def timed(self, case, tool, kind, verb, rnd, check=False, watch=None, profile_tag=None):
         profile = None
@@ -576,7 +596,7 @@ class Bench:
                     raise
                 log('reset: %s; once more' % exc)
         for tool in TOOLS:
-            for kind in ('1', '3', 'big'):
+            for kind in ('1', '3', 'big', 'remote', 'debian'):
                 shutil.rmtree(os.path.join(self.project_dir(tool, kind), '.vagrant'), ignore_errors=True)
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
@@ -591,6 +611,11 @@ class Bench:
 
     # ------------------------------------------------------------ phases
 
+    def note_box_missing(self, rnd, tool, before):
+        """A phase that times `up` with the box in the pool says so when the box is not there."""
+        if not any(BOX_MARK in v for v in os.listdir(POOL_DIR)):
+            self.notes.append('round %d %s: the tiny box was not in the pool before %s' % (rnd, tool, before))
+
     def phase_single(self, tool, rnd):
         self.reset(keep_box=None)
         domain = '%s_m1' % self.lab_name(tool, '1')
@@ -603,8 +628,7 @@ class Bench:
 
     def phase_three(self, tool, rnd):
         self.reset(keep_box=TINY)
-        if not any(BOX_MARK in v for v in os.listdir(POOL_DIR)):
-            self.notes.append('round %d %s: the tiny box was not in the pool before the 3-machine up' % (rnd, tool))
+        self.note_box_missing(rnd, tool, 'the 3-machine up')
         self.timed('up3', tool, '3', 'up', rnd, profile_tag='up3')
         if tool == 'ours':
             self.timed('check3', tool, '3', 'up', rnd, check=True, profile_tag='check3')
@@ -625,6 +649,30 @@ class Bench:
         self.samples.setdefault('big_upload', {}).setdefault(tool, []).append(upload)
         self.timed('big_destroy', tool, 'big', 'destroy', rnd)
         self.reset(keep_box=TINY)
+
+    def phase_remote(self, tool, rnd):
+        """One machine on hv1, from the controller's namespace, with the box already in the pool
+        (uploaded once per hypervisor, as the single-machine phase left it)."""
+        self.reset(keep_box=TINY)
+        self.note_box_missing(rnd, tool, 'the remote up')
+        domain = '%s_m1' % self.lab_name(tool, 'remote')
+        self.timed('up_remote', tool, 'remote', 'up', rnd, watch=domain, profile_tag='up_remote')
+        self.timed('destroy_remote', tool, 'remote', 'destroy', rnd, profile_tag='destroy_remote')
+
+    def phase_debian(self, tool, rnd):
+        """One machine of the Debian 12 box with Vagrant's defaults (user vagrant, the insecure key
+        replaced), the box in the pool as a user's second lab finds it: when it is not there, a first
+        up and destroy put it there (logged, not reported)."""
+        self.reset(keep_box=DEBIAN)
+        if not any(v.startswith(DEBIAN.replace('/', '-VAGRANTSLASH-') + BOX_MARK) for v in os.listdir(POOL_DIR)):
+            self.timed('debian_box_upload', tool, 'debian', 'up', rnd)
+            self.timed('debian_box_upload_destroy', tool, 'debian', 'destroy', rnd)
+            self.reset(keep_box=DEBIAN)
+        self.timed('up_debian', tool, 'debian', 'up', rnd, profile_tag='up_debian')
+        self.timed('up_running_debian', tool, 'debian', 'up', rnd, profile_tag='up_running_debian')
+        self.timed('halt_debian', tool, 'debian', 'halt', rnd, profile_tag='halt_debian')
+        self.timed('destroy_debian', tool, 'debian', 'destroy', rnd, profile_tag='destroy_debian')
+        self.reset(keep_box=DEBIAN)  # the other tool finds the box in the pool (both name its volume alike)
 
     def phase_floor(self, rnd, cases=('floor_reserved', 'floor_new')):
         self.reset(keep_box=TINY)
@@ -669,10 +717,12 @@ class Bench:
         for rnd in range(1, self.args.rounds + 1):
             plan += [('single', rnd), ('floor', rnd)]
             if rnd == 1:
-                plan += [('three', 1), ('floor3', 1), ('big', 1)]
+                plan += [('three', 1), ('floor3', 1), ('big', 1), ('remote', 1), ('debian', 1)]
         plan += [(p, r) for r in range(2, self.args.heavy_rounds + 1) for p in ('three', 'floor3')]
         plan += [('big', r) for r in range(2, self.args.big_rounds + 1)]
-        wanted = dict(single='single', floor='floor', three='three', floor3='floor', big='big')
+        plan += [('remote', r) for r in range(2, self.args.remote_rounds + 1)]
+        wanted = dict(single='single', floor='floor', three='three', floor3='floor', big='big', remote='remote',
+                      debian='debian')
         return [(p, r) for p, r in plan if wanted[p] in self.args.phases and (p != 'floor3' or 'three' in self.args.phases)]
 
     def run(self):
@@ -681,7 +731,8 @@ class Bench:
         if not self.ours_ready:
             self.notes.append('playbooks/up.yml, halt.yml or destroy.yml missing: vagrantless not measured')
         first = tools if self.args.first == 'vagrant' else list(reversed(tools))
-        phases = dict(single=self.phase_single, three=self.phase_three, big=self.phase_big)
+        phases = dict(single=self.phase_single, three=self.phase_three, big=self.phase_big, remote=self.phase_remote,
+                      debian=self.phase_debian)
         for phase, rnd in self.schedule():
             order = first if rnd % 2 else list(reversed(first))
             log('%s, round %d, %s' % (phase, rnd, ' then '.join(order) if phase in phases else 'plain virsh'))
@@ -750,7 +801,8 @@ class Bench:
         result = dict(
             meta=dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                       seconds_total=round(time.time() - self.started, 1), rounds=self.args.rounds,
-                      heavy_rounds=self.args.heavy_rounds, big_rounds=self.args.big_rounds, nproc=os.cpu_count(), loadavg_end=os.getloadavg(),
+                      heavy_rounds=self.args.heavy_rounds, big_rounds=self.args.big_rounds,
+                      remote_rounds=self.args.remote_rounds, nproc=os.cpu_count(), loadavg_end=os.getloadavg(),
                       big_box_file_bytes=self.big_size, big_box_virtual_gib=20, versions=self.versions(),
                       other_domains_at_end=self.other_domains(),
                       ours_measured=self.ours_ready, notes=self.notes),
@@ -783,9 +835,9 @@ class Bench:
             return fmt(entry['median_s']) + failed
         v = meta['versions']
         out = ['Median per case; in brackets min–max and the number of runs (up to %d rounds of the single-machine cases, %d of '
-               'the 3-machine ones, %d of the 20 GiB box; the tool that goes first alternates). Lab: TCG, 2 cores, 256 MiB / '
-               '1 vCPU guests. vagrant %s, vagrant-libvirt %s; vagrantless %s, %s. %s.'
-               % (meta['rounds'], meta['heavy_rounds'], meta['big_rounds'], v['vagrant'], v['vagrant_libvirt'], v['commit'],
+               'the 3-machine ones, %d of the 20 GiB box, %d on the remote hypervisor; the tool that goes first alternates). '
+               'Lab: TCG, 2 cores, 1 vCPU guests of 256 MiB (the Debian box: 512 MiB). vagrant %s, vagrant-libvirt %s; vagrantless %s, %s. %s.'
+               % (meta['rounds'], meta['heavy_rounds'], meta['big_rounds'], meta.get('remote_rounds', 0), v['vagrant'], v['vagrant_libvirt'], v['commit'],
                   v['ansible_core'], meta['date']), '',
                '| case | vagrant-libvirt | vagrantless | ours / theirs |', '| --- | ---: | ---: | ---: |']
         for case, title, tools in CASES:
@@ -991,9 +1043,11 @@ def main():
     parser.add_argument('--heavy-rounds', type=int, default=2, help='rounds of the 3-machine cases and their floor')
     parser.add_argument('--big-rounds', type=int, default=1, help='rounds of the 20 GiB box case')
     parser.add_argument('--first', choices=TOOLS, default='vagrant', help='the tool that goes first in round 1')
-    parser.add_argument('--phases', default='single,floor,three,big', help='comma-separated subset of single,floor,three,big')
+    parser.add_argument('--remote-rounds', type=int, default=2, help='rounds of the remote-hypervisor cases')
+    parser.add_argument('--phases', default='single,floor,three,big,remote,debian',
+                        help='comma-separated subset of single,floor,three,big,remote,debian')
     parser.add_argument('--big-mib', type=int, default=272, help='MiB of random data in the 20 GiB box')
-    parser.add_argument('--budget', type=int, default=810,
+    parser.add_argument('--budget', type=int, default=1320,
                         help='seconds for the whole run: a phase that would not fit in what is left is skipped (and noted)')
     parser.add_argument('--timeout', type=int, default=400, help='seconds one command may take')
     parser.add_argument('--profile-top', type=int, default=15, help='tasks listed in the profile')
@@ -1003,9 +1057,11 @@ def main():
     if os.geteuid() != 0:
         sys.exit('bench: run as root (the lab needs it)')
     if not in_namespace():
-        ensure_packages()
+        subprocess.run([LAB, 'packages'], check=True)  # vagrant and vagrant-libvirt are the lab's packages
         if subprocess.run([LAB, 'status'], stdout=subprocess.DEVNULL, check=False).returncode != 0:
             sys.exit('bench: the lab is not up: make lab')
+        if 'remote' in args.phases:  # its namespaces and links are made from the machine's own namespace
+            subprocess.run([REMOTE, 'up'], stdout=subprocess.DEVNULL, check=True)
         os.execvp('ip', ['ip', 'netns', 'exec', NS, sys.executable] + sys.argv + ['--inside'])
 
     def stop(signum, frame):

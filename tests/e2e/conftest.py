@@ -170,9 +170,10 @@ class Lab(ProjectLab):
         return found
 
 
-PREFIXES = ('vlt-e2e', 'vlt-flt', 'vlt-cc')  # every lab name these tests use
+PREFIXES = ('vlt-e2e', 'vlt-flt', 'vlt-cc', 'vlt-deb', 'vlt-cmp')  # every lab name these tests use
 # every (lab, machine) these tests make: their MACs find what a killed run left on shared networks
-KNOWN = [(LAB, m) for m in ('m1', 'm2', 'm3', 'm4')] + [('vlt-flt', 'f1'), ('vlt-cca', 'c1'), ('vlt-ccb', 'c1')]
+KNOWN = ([(LAB, m) for m in ('m1', 'm2', 'm3', 'm4')]
+         + [('vlt-flt', 'f1'), ('vlt-cca', 'c1'), ('vlt-ccb', 'c1'), ('vlt-deb', 'd1')])
 KNOWN_MACS = set(derived_mac('%s_%s/%d' % (lab, machine, index)) for lab, machine in KNOWN
                  for index in range(MAX_INTERFACES))
 HOSTS = re.compile(r"<host mac='([^']+)'[^>]*/>")
@@ -219,6 +220,20 @@ def lab():
     lab.play('destroy')  # whatever a failed test left
     lab.remove_box(LAB + '/packaged')
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope='module')
+def debian():
+    """A lab on the Debian 12 box (`lab box debian`), with Vagrant's defaults: user vagrant, the
+    installed Vagrant's insecure key, a key of the machine's own inserted."""
+    path = project_dir('vlt-deb-', 'hello from the project\n')
+    lab = Lab(path, 'vlt-deb')
+    lab.console_log = path + '.console.log'  # its serial console's: beside the project (rsync would carry it)
+    yield lab
+    lab.play('destroy')  # whatever a failed test left
+    shutil.rmtree(path, ignore_errors=True)
+    if os.path.exists(lab.console_log):
+        os.unlink(lab.console_log)
 
 
 COUNTS = dict(fault=[0, 0], concurrency=[0, 0])  # marker -> [tried, passed]

@@ -10,6 +10,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'reliability'))
 from verdicts import prediction_problem  # noqa: E402 pylint: disable=import-error,wrong-import-position
 
+from ansible_collections.vagrantless.libvirt.tests.box_catalog import CatalogServer  # noqa: E402 pylint: disable=wrong-import-position
+
 # Beside what every machine has (a private network, the project rsync'd to /vagrant, a shell
 # provisioner): m1 a forwarded port and a 9p folder (m1 is never saved: QEMU cannot migrate a
 # mounted 9p export), m2 an address on a network without DHCP, m3 its own key and a hostname.
@@ -196,15 +198,26 @@ def test_snapshot_save_change_restore(lab):
     assert 's1' not in lab.ok('snapshot', '--limit', 'm3', '-e', 'snapshot_action=list').out
 
 
-def test_package_then_up_from_the_packaged_box(lab):
+def test_package_then_up_from_the_packaged_box_looked_up_by_name(lab):
+    """`config.vm.box = "owner/box"` without a URL, as Vagrant resolves it: VAGRANT_SERVER_URL
+    serves the packaged box's catalog; a newer version there later is a warning, not a change."""
     box = os.path.join(lab.path, 'm2.box')
     lab.remove_box('vlt-e2e/packaged')  # what an interrupted earlier run may have left
     lab.ok('package', '--limit', 'm2', '-e', 'package_output=' + box)
     assert os.path.getsize(box) > 1024 * 1024
-    write(lab, m4={'vm_box': 'vlt-e2e/packaged', 'vm_box_url': box,
+    write(lab, m4={'vm_box': 'vlt-e2e/packaged', 'vm_box_url': None,  # none: the lab's vars give every machine one
                    'vm_networks': [{'private_network': {'ip': '10.50.0.14'}}]})
-    lab.ok('up', '--limit', 'm4')
-    lab.ssh('m4', 'ping -c 1 -W 5 10.50.0.11')
+    with CatalogServer({'vlt-e2e/packaged': {'1.0.0': box}}) as server:
+        served = dict(VAGRANT_SERVER_URL=server.url)
+        up = lab.play('up', '--limit', 'm4', extra_env=served)
+        assert up.rc == 0, up
+        assert server.requests == [('/vlt-e2e/packaged', 'application/json'), ('/vlt-e2e/packaged/1.0.0.box', None)]
+        lab.ssh('m4', 'ping -c 1 -W 5 10.50.0.11')
+        server.boxes['vlt-e2e/packaged']['1.1.0'] = box
+        again = lab.play('up', '--limit', 'm4', extra_env=served)
+        assert again.rc == 0 and again.changed == 0, again
+        assert 'vlt-e2e/packaged: version 1.1.0 is available' in ' '.join(again.out.split()), again  # wrapped
+        assert server.requests[-1] == ('/vlt-e2e/packaged', 'application/json')  # the catalog asked, no download
 
 
 def test_destroy_leaves_nothing_behind(lab):

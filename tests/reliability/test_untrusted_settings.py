@@ -47,6 +47,7 @@ CASES = [
     (dict(vm_networks=['private_network']), 'vm_networks[0]'),
     (dict(vm_networks=_private(ip='10.91.78.400')), 'vm_networks[0].ip'),
     (dict(vm_networks=_private(mtu='big')), 'vm_networks[0].mtu'),
+    (dict(vm_networks=_private(auto_config='perhaps')), 'vm_networks[0].auto_config'),
     (dict(vm_networks=_private(dhcp_start='10.91.99.1')), 'vm_networks[0].dhcp_start'),
     (dict(vm_networks=_private(network_name='vlt-rel a b')), 'vm_networks[0].network_name'),
     (dict(libvirt_management_network_address='10.91.77.0/31'), 'libvirt_management_network_address'),

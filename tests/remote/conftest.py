@@ -14,14 +14,9 @@ import pytest
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REMOTE = os.path.join(ROOT, 'tests', 'lab', 'remote')
-sys.path.insert(0, os.path.join(ROOT, 'tests'))  # project_lab, what the layers that boot machines share
+sys.path.insert(0, os.path.join(ROOT, 'tests'))  # project_lab and remote_bed, what the layers share
 
-
-def bed_env():
-    """The bed's variables, as `tests/lab/remote env` prints them."""
-    out = subprocess.run([REMOTE, 'env'], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
-    return dict(line.split('=', 1) for line in out.splitlines() if not line.startswith('export '))
+from remote_bed import bed_env, hypervisor_host  # noqa: E402 pylint: disable=import-error,wrong-import-position
 
 
 BED = bed_env()
@@ -54,16 +49,16 @@ def ssh(address, *command, **options):
                           universal_newlines=True, timeout=60, check=False)
 
 
+def hypervisor_vars():
+    """The stand-in hypervisors as inventory hosts."""
+    return dict((name, hypervisor_host(BED, address)) for name, address in HOSTS.items())
+
+
 @pytest.fixture(scope='session')
 def inventory(tmp_path_factory):
-    """An inventory with the stand-in hypervisors as hosts, the way a user's AWX inventory
-    names a remote hypervisor: its address, the key, the known hosts, the interpreter."""
+    """An inventory file with the stand-in hypervisors as hosts."""
     path = tmp_path_factory.mktemp('inventory') / 'hypervisors.yml'
-    common = dict(ansible_port=int(BED['HV_PORT']), ansible_user=BED['HV_USER'],
-                  ansible_ssh_private_key_file=BED['HV_KEY'], ansible_python_interpreter=BED['HV_PYTHON'],
-                  ansible_ssh_common_args='-o StrictHostKeyChecking=yes -o UserKnownHostsFile=' + BED['HV_KNOWN_HOSTS'])
-    hosts = dict((name, dict(common, ansible_host=address)) for name, address in HOSTS.items())
-    path.write_text(yaml.safe_dump(dict(hypervisors=dict(hosts=hosts))))
+    path.write_text(yaml.safe_dump(dict(hypervisors=dict(hosts=hypervisor_vars()))))
     return str(path)
 
 

@@ -4,7 +4,7 @@ has no route to the guests (an AWX execution environment's view): two machines o
 hv2 up (rsync folder, shell provisioner, a forwarded port), a second up changing nothing, the
 leases inventory and `ssh -F` reaching the guests through the hypervisors, halt, destroy with
 nothing left; a private network across the two hypervisors refused before anything is made;
-a hypervisor refusing the key failing at once; and the same lab through a `qemu+ssh://` URI,
+a hypervisor refusing the key, or down, failing at once; and the same lab through a `qemu+ssh://` URI,
 run by ansible-runner with the project laid out as AWX lays it out."""
 
 import os
@@ -13,97 +13,14 @@ import shutil
 import subprocess
 import time
 
-import libvirt
 import pytest
 import yaml
 
-from conftest import BED, HOSTS, ROOT, ssh_argv
-from project_lab import ProjectLab, project_dir
+from conftest import HOSTS, ROOT, ssh_argv
+from project_lab import project_dir
+from remote_lab import LAB, PROVISION, RemoteLab, uri
 
-LAB = 'vlt-rem'
-PROVISION = [{'type': 'shell', 'inline': 'date +%s%N >> /root/provisioned'}]
 TUNNEL_PORT = 2291
-RECAP = re.compile(r'^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
-
-
-def uri(hypervisor):
-    """The libvirt URI of a stand-in hypervisor, as the controller reaches it: over SSH."""
-    return 'qemu+ssh://%s@%s:%s/system?keyfile=%s&known_hosts=%s' % (
-        BED['HV_USER'], HOSTS[hypervisor], BED['HV_PORT'], BED['HV_KEY'], BED['HV_KNOWN_HOSTS'])
-
-
-def hypervisor_vars():
-    common = dict(ansible_port=int(BED['HV_PORT']), ansible_user=BED['HV_USER'],
-                  ansible_ssh_private_key_file=BED['HV_KEY'], ansible_python_interpreter=BED['HV_PYTHON'],
-                  ansible_ssh_common_args='-o StrictHostKeyChecking=yes -o UserKnownHostsFile=' + BED['HV_KNOWN_HOSTS'])
-    return dict((name, dict(common, ansible_host=address)) for name, address in HOSTS.items())
-
-
-class RemoteLab(ProjectLab):
-    """A project directory whose inventory puts machines on hv1 and hv2, the verbs as playbook
-    runs from the controller, and libvirt read over SSH."""
-
-    def __init__(self, path, name=LAB):
-        super(RemoteLab, self).__init__(path, name, uri('hv1'))
-
-    def write(self, machines, **lab_vars):
-        variables = dict(
-            vagrantless_lab=self.name, vagrantless_state_dir=os.path.join(self.path, '.vagrantless'),
-            libvirt_driver='qemu', libvirt_memory=256, libvirt_cpus=1, vm_box=os.environ['LAB_BOX_NAME'],
-            vm_box_url=os.environ['LAB_BOX'], ssh_username='root', ssh_private_key_path=os.environ['LAB_KEY'],
-            ssh_insert_key=False, vm_boot_timeout=180, vm_graceful_halt_timeout=20, vm_provision=PROVISION)
-        variables.update(lab_vars)
-        inventory = dict(machines=dict(vars=variables, hosts=machines), hypervisors=dict(hosts=hypervisor_vars()))
-        with open(self.inventory, 'w') as handle:
-            yaml.safe_dump(inventory, handle)
-
-    def play(self, verb, *args, **env):
-        started = time.monotonic()
-        proc = subprocess.run([os.path.join(ROOT, '.venv', 'bin', 'ansible-playbook'), '-i', self.inventory,
-                               os.path.join(ROOT, 'playbooks', verb + '.yml')] + list(args),
-                              env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
-                                       ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1', **env),
-                              cwd=self.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, timeout=900, check=False)
-        proc.seconds = time.monotonic() - started
-        proc.recap = dict((m.group(1), int(m.group(3))) for m in RECAP.finditer(proc.stdout))
-        return proc
-
-    def ok(self, verb, *args):
-        run = self.play(verb, *args)
-        if run.returncode != 0:
-            failures = [line[:1500] for line in run.stdout.splitlines() if line.startswith(('fatal:', 'failed:'))]
-            pytest.fail('%s -> rc %d\n%s\n...\n%s' % (verb, run.returncode, '\n'.join(failures), run.stdout[-3000:]),
-                        pytrace=False)
-        return run
-
-    def purge(self):
-        """Whatever an earlier, killed or failed run of this lab left, removed through libvirt."""
-        for dom in self.conn.listAllDomains(0):
-            if dom.name().startswith(self.name):
-                if dom.isActive():
-                    dom.destroy()
-                dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
-                                  | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
-        for pool in self.conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE):
-            for volume in pool.listAllVolumes(0):
-                if volume.name().startswith(self.name) and '_vagrant_box_image_' not in volume.name():
-                    volume.delete(0)
-        for net in self.conn.listAllNetworks(0):
-            if net.name().startswith(self.name):
-                if net.isActive():
-                    net.destroy()
-                net.undefine()
-
-    def leftovers(self):
-        """This lab's domains, volumes (box images stay, as Vagrant keeps boxes) and networks."""
-        found = ['domain ' + d.name() for d in self.conn.listAllDomains(0) if d.name().startswith(self.name)]
-        for pool in self.conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE):
-            pool.refresh(0)
-            found += ['volume ' + v.name() for v in pool.listAllVolumes(0)
-                      if v.name().startswith(self.name) and '_vagrant_box_image_' not in v.name()]
-        found += ['network ' + n.name() for n in self.conn.listAllNetworks(0) if n.name().startswith(self.name)]
-        return found
 
 
 @pytest.fixture(scope='module')
@@ -185,21 +102,26 @@ def test_a_private_network_across_two_hypervisors_is_refused_before_anything(rem
     assert lab.leftovers() == []
 
 
-def test_a_hypervisor_refusing_the_key_fails_at_once_naming_it(remote, tmp_path):
+@pytest.mark.parametrize('broken, said', [('a refused key', 'Permission denied'), ('the host down', 'No route to host')])
+def test_a_broken_hypervisor_fails_at_once_naming_it(remote, tmp_path, broken, said):
     lab = remote
-    wrong = str(tmp_path / 'wrong_key')
-    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', wrong], check=True)
     lab.write({'r1': {'libvirt_host': 'hv1'}})
     with open(lab.inventory) as handle:
         inventory = yaml.safe_load(handle)
-    inventory['hypervisors']['hosts']['hv1']['ansible_ssh_private_key_file'] = wrong
+    hv1 = inventory['hypervisors']['hosts']['hv1']
+    if broken == 'a refused key':
+        hv1['ansible_ssh_private_key_file'] = str(tmp_path / 'wrong_key')
+        subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', hv1['ansible_ssh_private_key_file']],
+                       check=True)
+    else:
+        hv1['ansible_host'] = '10.77.0.5'  # on the controller's link (10.77.0.0/29), nobody's
     with open(lab.inventory, 'w') as handle:
         yaml.safe_dump(inventory, handle)
     # a control path of its own: no SSH master of an earlier run (authenticated with the right key)
     run = lab.play('up', ANSIBLE_SSH_CONTROL_PATH_DIR=str(tmp_path / 'cp'))
-    assert run.returncode != 0 and run.seconds < 60, run.stdout
+    assert run.returncode != 0 and run.seconds < 60, (broken, run.stdout)
     failure = [line for line in run.stdout.splitlines() if line.startswith(('fatal:', 'failed:'))]
-    assert failure and 'hv1' in failure[0] and 'Permission denied' in run.stdout, run.stdout
+    assert failure and 'hv1' in failure[0] and said in run.stdout, (broken, run.stdout)
     assert lab.leftovers() == []
 
 

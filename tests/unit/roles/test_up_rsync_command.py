@@ -41,6 +41,7 @@ def ssh_arguments(tmp_path, key, user='vagrant', dest='/vagrant', jump=None):
     play = [dict(hosts='localhost', gather_facts=False, vars=dict(
         ansible_connection='local', ansible_python_interpreter=sys.executable, ansible_host='127.0.0.1',
         ansible_port=2222, ansible_user=user, ansible_ssh_private_key_file=key, vagrantless_machine=machine),
+        vars_files=[os.path.join(ROOT, 'roles', 'up', 'vars', 'main.yml')],  # the role's own (up_become)
         tasks=[{'ansible.builtin.include_tasks': os.path.join(ROOT, 'roles', 'up', 'tasks', 'synced_folders.yml')}])]
     playbook = tmp_path / 'play.yml'
     playbook.write_text(json.dumps(play))

@@ -3,7 +3,9 @@
 """libvirt_box's BoxManager on libvirt's test driver: a box file added to the store once and
 its image published in the pool (the test driver takes no uploads: the upload is stood in for
 by a volume made in the pool), check mode predicting it, a second run changing nothing;
-removal refused while a domain uses the box; input refused naming the option."""
+removal refused while a domain uses the box; input refused naming the option; a bare name
+looked up as Vagrant does, in a catalog served on 127.0.0.1, with version constraints and
+box_check_update."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -22,6 +24,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils import box as 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import vagrant_box
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
+from ansible_collections.vagrantless.libvirt.tests.box_catalog import CatalogServer
 
 QEMU_IMG = shutil.which('qemu-img')
 pytestmark = pytest.mark.skipif(QEMU_IMG is None, reason='qemu-img (qemu-utils) is not installed')
@@ -110,8 +113,9 @@ def test_a_stored_box_is_published_again_without_its_file(conn, tmp_path, box_fi
 
 
 def test_a_box_neither_stored_nor_given_is_refused(conn, tmp_path):
+    """A name Vagrant cannot look up (no owner/): nothing to fetch it from."""
     with pytest.raises(ValidationError) as caught:
-        run(conn, tmp_path / 'store')
+        run(conn, tmp_path / 'store', name='vlt-unit-box')
     assert caught.value.option == 'src' and 'is not in the store' in str(caught.value)
 
 
@@ -154,3 +158,92 @@ def test_removal_is_refused_while_a_domain_uses_the_box(conn, tmp_path, box_file
     assert removed['changed'] and removed['volumes'] == [dict(name=PREFIX + '1.0.0_box.img', path=path)]
     assert vagrant_box.stored_versions(str(store), NAME) == []
     assert not run(conn, store, state='absent', remove_from_store=True)['changed']
+
+
+@pytest.fixture
+def catalog(box_file):
+    served = CatalogServer({NAME: {'1.0.0': box_file, '1.1.0': box_file}})
+    yield served
+    served.close()
+
+
+def looked_up(conn, store, check_mode=False, **overrides):
+    """A run that really downloads (Ansible's open_url), as the module's."""
+    downloads = box_utils.Downloads(10)
+    try:
+        return box_utils.BoxManager(params(store, **overrides), check_mode, downloads.fetch, downloads).ensure(conn)
+    finally:
+        downloads.remove()
+
+
+def test_a_bare_name_is_looked_up_on_the_server_as_vagrant_does(conn, tmp_path, catalog, monkeypatch):
+    monkeypatch.delenv('VAGRANT_SERVER_URL', raising=False)
+    store = tmp_path / 'store'
+    made = looked_up(conn, store, server_url=catalog.url)
+    assert made['changed'] and made['box']['version'] == '1.1.0'  # the newest
+    assert catalog.requests == [('/' + NAME, 'application/json'), ('/%s/1.1.0.box' % NAME, None)]
+    # where Vagrant keeps the catalog of a box, for `vagrant box outdated` and our update check
+    assert vagrant_box.stored_metadata_url(str(store), NAME) == catalog.url + '/' + NAME
+    assert os.path.isfile(str(store / 'boxes' / vagrant_box.escaped(NAME) / 'metadata_url'))
+    again = looked_up(conn, store, server_url=catalog.url)
+    assert not again['changed'] and again['update'] is None and len(catalog.requests) == 2  # nothing asked
+
+
+def test_vagrant_server_url_is_the_default_and_constraints_choose_the_version(conn, tmp_path, catalog, monkeypatch):
+    monkeypatch.setenv('VAGRANT_SERVER_URL', catalog.url)
+    made = looked_up(conn, tmp_path / 'store', version='< 1.1')
+    assert made['box']['version'] == '1.0.0'
+
+
+def test_a_given_server_url_wins_over_the_modules_own_environment(conn, tmp_path, catalog, monkeypatch):
+    # the up role resolves Vagrant's order on the controller: a hypervisor's environment must not undo it
+    monkeypatch.setenv('VAGRANT_SERVER_URL', 'http://127.0.0.1:9/nobody')
+    made = looked_up(conn, tmp_path / 'store', server_url=catalog.url, version='< 1.1')
+    assert made['box']['version'] == '1.0.0'
+
+
+def test_a_newer_version_in_the_catalog_is_a_warning_with_check_update(conn, tmp_path, catalog, monkeypatch):
+    monkeypatch.setenv('VAGRANT_SERVER_URL', catalog.url)
+    store = tmp_path / 'store'
+    looked_up(conn, store, version='1.0.0')
+    quiet = looked_up(conn, store, version='>= 1.0')
+    assert not quiet['changed'] and quiet['update'] is None and 'warnings' not in quiet
+    checked = looked_up(conn, store, version='>= 1.0', check_update=True)
+    assert not checked['changed'] and checked['box']['version'] == '1.0.0'
+    assert checked['update'] == dict(current='1.0.0', latest='1.1.0', catalog=catalog.url + '/' + NAME)
+    assert 'version 1.1.0 is available' in checked['warnings'][0]
+    pinned = looked_up(conn, store, version='1.0.0', check_update=True)  # nothing newer within the constraint
+    assert pinned['update'] is None and 'warnings' not in pinned
+    catalog.close()  # the server gone: the box that is here is used, with a warning
+    offline = looked_up(conn, store, version='>= 1.0', check_update=True)
+    assert not offline['changed'] and offline['box']['version'] == '1.0.0'
+    assert 'could not check for a newer version' in offline['warnings'][0]
+
+
+def test_an_unknown_name_fails_naming_the_url_and_stores_nothing(conn, tmp_path, catalog, monkeypatch):
+    monkeypatch.setenv('VAGRANT_SERVER_URL', catalog.url)
+    store = tmp_path / 'store'
+    with pytest.raises(vagrant_box.BoxError) as caught:
+        looked_up(conn, store, name='vlt-unit/unknown')
+    assert 'is not in the store' in str(caught.value) and catalog.url + '/vlt-unit/unknown' in str(caught.value)
+    assert 'HTTP 404' in str(caught.value)
+    assert not os.path.exists(str(store / 'boxes'))
+
+
+def test_removing_the_last_version_removes_the_catalog_url(conn, tmp_path, catalog, monkeypatch):
+    monkeypatch.setenv('VAGRANT_SERVER_URL', catalog.url)
+    store = tmp_path / 'store'
+    looked_up(conn, store, version='1.0.0')
+    looked_up(conn, store, version='1.1.0')
+    run(conn, store, state='absent', version='1.0.0', remove_from_store=True)
+    assert vagrant_box.stored_metadata_url(str(store), NAME) is not None  # 1.1.0 still came from it
+    run(conn, store, state='absent', remove_from_store=True)
+    assert not os.path.exists(str(store / 'boxes' / vagrant_box.escaped(NAME)))
+
+
+@pytest.mark.parametrize('server_url', ['ftp://127.0.0.1/x', 'file:///etc', 'http://127.0.0.1/a b', 'boxes.example'])
+def test_a_server_url_that_is_no_http_url_is_refused(conn, tmp_path, server_url, monkeypatch):
+    monkeypatch.delenv('VAGRANT_SERVER_URL', raising=False)
+    with pytest.raises(ValidationError) as caught:
+        looked_up(conn, tmp_path / 'store', server_url=server_url)
+    assert caught.value.option == 'server_url'

@@ -92,7 +92,8 @@ def test_interfaces_graphics_serial_agent_metadata():
     assert tree.find('devices/graphics').get('passwd') == 's3cret'
     assert 's3cret' not in xmltree.pretty(tree)
     assert tree.find('devices/serial/source').get('path') == '/var/log/c.log'
-    assert tree.find('devices/channel/target').get('name') == 'org.qemu.guest_agent.0'
+    assert [channel.find('target').get('name') for channel in tree.findall('devices/channel')] == [
+        'org.qemu.guest_agent.0', 'com.redhat.spice.0']  # SPICE graphics bring the SPICE agent's channel
     assert domain_xml.owned_volume_paths(xmltree.parse(xmltree.to_xml(built(
         ['/p/lab_web.img', '/p/box_vagrant_box_image_0_box.img'],
         disks=[dict(device='vda', path='/p/lab_web.img'), dict(device='vdb', path='/p/box_vagrant_box_image_0_box.img')],

@@ -54,6 +54,7 @@ def test_networks_build_then_check_names_the_setting():
         {'forwarded_port': {'guest': 80, 'host': 8080}}]), 'shop_web', 'shop')
     networks, interfaces, ports = parts.build()
     assert [net['name'] for net in networks] == ['vagrant-libvirt', 'shop-10.20.30.0-24']
+    assert [net['guest_ipv6'] for net in networks] == [True, True]  # vagrant-libvirt's default, both
     assert [iface['mac'] for iface in interfaces] == [machine_networks.derived_mac('shop_web/0'),
                                                       machine_networks.derived_mac('shop_web/1')]
     assert ports == [dict(guest=80, host=8080, host_ip='127.0.0.1', guest_ip=None, gateway_ports=False)]
@@ -63,8 +64,11 @@ def test_networks_build_then_check_names_the_setting():
 
 
 def test_extra_disks_are_named_after_the_domain_each_on_the_next_device():
-    given = settings(libvirt_storage=[{}, {'size': '2G'}, {'path': '/srv/data.qcow2'}, {'device': 'cdrom'}])
+    given = settings(libvirt_storage=[{}, {'size': '2G', 'cache': 'unsafe'}, {'path': '/srv/data.qcow2'},
+                                      {'device': 'cdrom'}], libvirt_volume_cache='none')
     disks, cdroms = machine_storage.volumes(given, 'shop_web')
+    # libvirt_volume_cache is the box disk's: an extra disk has its own, `default` unless given
+    assert [disk['cache'] for disk in disks] == ['default', 'unsafe', 'default']
     assert [(disk['volume'], disk['device']) for disk in disks] == [
         ('shop_web-vdb.qcow2', 'vdb'), ('shop_web-vdc.qcow2', 'vdc'), ('data.qcow2', 'vdd')]
     assert cdroms == [{}]

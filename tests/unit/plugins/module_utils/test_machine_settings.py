@@ -66,9 +66,19 @@ def test_static_ip_is_a_reservation_on_a_lab_network():
 
 def test_static_ip_without_dhcp_is_set_in_the_guest():
     config = settings(vm_networks=[{'private_network': {'ip': '10.9.0.5', 'dhcp_enabled': False}}])
-    assert config['static_addresses'] == [dict(mac=config['domain']['interfaces'][1]['mac'], ip='10.9.0.5',
-                                               prefix=24)]
+    assert config['guest_addresses'] == [dict(mac=config['domain']['interfaces'][1]['mac'], method='static',
+                                              ip='10.9.0.5', prefix=24)]
     assert config['reservations'] == ['vagrant-libvirt %s' % config['domain']['interfaces'][0]['mac']]
+
+
+def test_private_networks_are_configured_in_the_guest_as_vagrant_does_unless_auto_config_is_false():
+    config = settings(vm_networks=[{'private_network': {'ip': '10.9.0.5', 'netmask': '255.255.0.0'}},
+                                   {'private_network': {'type': 'dhcp'}},
+                                   {'private_network': {'ip': '10.8.0.5', 'auto_config': False}},
+                                   {'private_network': {'type': 'dhcp', 'auto_config': 'no'}}])
+    macs = [interface['mac'] for interface in config['domain']['interfaces']]
+    assert config['guest_addresses'] == [dict(mac=macs[1], method='static', ip='10.9.0.5', prefix=16),
+                                         dict(mac=macs[2], method='dhcp')]
 
 
 def test_existing_network_by_name_is_not_owned():
@@ -192,3 +202,26 @@ def test_tunnels_are_closed_only_where_records_say_they_may_run(tmp_path):
     again = settings(vagrantless_state_dir=str(tmp_path))
     assert again['tunnels_open'] is True and again['digest'] == local['digest']  # up's fast path unaffected
     assert settings(vagrantless_state_dir=str(tmp_path / 'other'), libvirt_host='hv1')['tunnels_open'] is True
+
+
+def test_without_a_key_path_the_key_is_vagrants_insecure_key_as_vagrant_uses_it(tmp_path, monkeypatch):
+    home, installed = tmp_path / 'vagrant.d', tmp_path / 'gems' / 'vagrant-2.3.4' / 'keys'
+    installed.mkdir(parents=True)
+    (installed / 'vagrant').write_text(u'key')
+    monkeypatch.setattr(machine, 'VAGRANT_INSTALLED_KEYS', (str(tmp_path / 'gems' / 'vagrant-*' / 'keys' / 'vagrant'),))
+    state = str(tmp_path / 'state')
+    # an installed Vagrant's key: copied into the state directory (private) before use
+    assert machine.vagrant_insecure_key(state, dict(VAGRANT_HOME=str(home))) == (
+        os.path.join(state, 'insecure_private_key'), str(installed / 'vagrant'))
+    # the copy Vagrant keeps in its home wins, used where it is
+    home.mkdir()
+    (home / 'insecure_private_key').write_text(u'key')
+    assert machine.vagrant_insecure_key(state, dict(VAGRANT_HOME=str(home))) == (
+        str(home / 'insecure_private_key'), None)
+    # no Vagrant at all: ssh's own keys
+    monkeypatch.setattr(machine, 'VAGRANT_INSTALLED_KEYS', ())
+    assert machine.vagrant_insecure_key(state, dict(VAGRANT_HOME=str(tmp_path / 'none'))) == (None, None)
+    monkeypatch.setenv('VAGRANT_HOME', str(home))
+    config = settings()
+    assert config['ssh']['box_key'] == str(home / 'insecure_private_key') and config['ssh']['insert_key']
+    assert config['ssh']['box_key_source'] is None

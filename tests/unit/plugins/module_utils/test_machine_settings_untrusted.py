@@ -75,6 +75,7 @@ BAD = [
     (dict(vm_networks=private(mac='52:54:00:zz:00:01')), 'vm_networks[0].mac'),
     (dict(vm_networks=private(network_name='a b')), 'vm_networks[0].network_name'),
     (dict(vm_networks=private(dhcp_enabled='perhaps')), 'vm_networks[0].dhcp_enabled'),
+    (dict(vm_networks=private(auto_config={'x': 1})), 'vm_networks[0].auto_config'),
     (dict(vm_networks=private(ipv6_address='fd00::zz')), 'vm_networks[0].ipv6_address'),
     (dict(vm_networks=private(forward_device='eth0;x')), 'vm_networks[0].forward_device'),
     (dict(libvirt_management_network_address='192.168.121.0/31'), 'libvirt_management_network_address'),
@@ -112,6 +113,9 @@ BAD = [
     (dict(vm_box='bad box'), 'vm_box'),
     (dict(vm_box_version='latest!'), 'vm_box_version'),
     (dict(vm_box_url='http://x/\n'), 'vm_box_url'),
+    (dict(vm_box_server_url='file:///etc'), 'vm_box_server_url'),
+    (dict(vm_box_server_url='http://boxes.example/a b'), 'vm_box_server_url'),
+    (dict(vm_box_check_update='sometimes'), 'vm_box_check_update'),
     (dict(libvirt_storage_pool_name='a/b'), 'libvirt_storage_pool_name'),
     (dict(libvirt_storage_pool_path='relative'), 'libvirt_storage_pool_path'),
     (dict(ssh_username='root -oProxyCommand=x'), 'ssh_username'),
@@ -163,3 +167,18 @@ def test_good_settings_still_pass(variables):
 def test_typed_network_options_are_converted():
     network = config(vm_networks=private(mtu='1500', dhcp_enabled='no'))['networks'][1]
     assert network['mtu'] == 1500 and network['dhcp_enabled'] is False
+
+
+def test_vagrant_server_url_on_the_controller_wins_over_the_setting(monkeypatch):
+    """Vagrant's order; read where the settings are made (the controller), passed to the
+    module wherever the box is added (a remote hypervisor has no such variable)."""
+    monkeypatch.delenv('VAGRANT_SERVER_URL', raising=False)
+    assert config()['box']['server_url'] is None and config()['box']['check_update'] is True
+    assert config(vm_box_server_url='https://boxes.example')['box']['server_url'] == 'https://boxes.example'
+    monkeypatch.setenv('VAGRANT_SERVER_URL', 'http://127.0.0.1:8099')
+    box = config(vm_box_server_url='https://boxes.example', vm_box_check_update=False)['box']
+    assert box['server_url'] == 'http://127.0.0.1:8099' and box['check_update'] is False
+    monkeypatch.setenv('VAGRANT_SERVER_URL', 'ftp://x')
+    with pytest.raises(ValidationError) as caught:
+        config()
+    assert caught.value.option == 'host web: VAGRANT_SERVER_URL'
