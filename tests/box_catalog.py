@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A Vagrant box server on 127.0.0.1, as the unit and e2e tests use it for ``VAGRANT_SERVER_URL``:
 GET /<owner>/<box> answers the catalog of the box files it serves by version (libvirt builds
-for amd64), each file at /<owner>/<box>/<version>.box; every request is kept (path, Accept)."""
+for amd64), each file at /<owner>/<box>/<version>.box, at ``rate`` bytes a second when one is
+given (a slow server, for download progress); every request is kept (path, Accept)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,14 +12,16 @@ __metaclass__ = type
 import json
 import shutil
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class CatalogServer(object):
     """``boxes``: {name: {version: box file path}}; more may be added to it while it serves."""
 
-    def __init__(self, boxes):
+    def __init__(self, boxes, rate=None):
         self.boxes = boxes
+        self.rate = rate
         self.requests = []
         server = self
 
@@ -41,7 +44,12 @@ class CatalogServer(object):
                     self.send_header('Content-Length', str(handle.tell()))
                     self.end_headers()
                     handle.seek(0)
-                    shutil.copyfileobj(handle, self.wfile)
+                    if server.rate is None:
+                        shutil.copyfileobj(handle, self.wfile)
+                        return
+                    for block in iter(lambda: handle.read(max(server.rate // 10, 1)), b''):
+                        self.wfile.write(block)
+                        time.sleep(0.1)
 
             def reply(self, body):
                 self.send_response(200)

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import locks, vagrant_box, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import download_progress, locks, vagrant_box, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import Manager
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
@@ -58,17 +58,19 @@ def users_of(conn, paths):
 
 class Downloads(object):
     """Where a run's downloads go: a temporary directory, made at the first download and
-    removed with all it holds by ``remove``."""
+    removed with all it holds by ``remove``; their progress is written to ``progress_file``
+    when one is given (see download_progress)."""
 
-    def __init__(self, timeout):
+    def __init__(self, timeout, progress_file=None):
         self.timeout = timeout
         self.directory = None
+        self.progress = download_progress.Writer(progress_file) if progress_file else None
 
     def fetch(self, url, limit, headers=None):
         """``url`` downloaded (at most ``limit`` bytes, None for any size); its local path."""
         if self.directory is None:
             self.directory = tempfile.mkdtemp(prefix='vagrantless-box-')
-        return vagrant_box.download(url, self.directory, self.timeout, limit, headers=headers)
+        return vagrant_box.download(url, self.directory, self.timeout, limit, headers=headers, progress=self.progress)
 
     def remove(self):
         if self.directory is not None:
@@ -109,7 +111,7 @@ class BoxManager(Manager):
     @classmethod
     def from_module(cls, module):
         """Downloads through Ansible's open_url into a temporary directory of the run."""
-        downloads = Downloads(module.params['timeout'])
+        downloads = Downloads(module.params['timeout'], module.params.get('progress_file'))
         return cls(module.params, module.check_mode, downloads.fetch, downloads)
 
     def close(self):
@@ -176,7 +178,8 @@ class BoxManager(Manager):
                 elif not self._added:
                     self.result['changed'] = False  # another run uploaded it while we waited
             self.result['volumes'].append(volumes.describe(existing))
-        self.result['box'] = dict(name=self.name, version=version, path=directory, metadata=meta)
+        self.result['box'] = dict(name=self.name, version=version, path=directory, metadata=meta,
+                                  private_key=vagrant_box.packaged_key(directory))
         return self.result
 
     def _undo(self, version):

@@ -194,11 +194,16 @@ class Machine(object):
         ssh_key = self._get('ssh_private_key_path')
         state_root = os.path.expanduser(self._get('vagrantless_state_dir'))
         state_dir = os.path.join(state_root, 'machines', self.name)
+        # the key a packaged box ships (vagrant_private_key), kept here by up once it has seen one;
+        # ssh_private_key_path wins over it, as a project's Vagrantfile wins over the box's
+        packaged_key = None if ssh_key else os.path.join(state_dir, 'box_private_key')
         key_source = None
         if not ssh_key:
             ssh_key, key_source = vagrant_insecure_key(state_root)
         if ssh_key and self._get('ssh_insert_key'):
             inserted_key = os.path.join(state_dir, 'private_key')
+        elif packaged_key and os.path.isfile(packaged_key):
+            inserted_key, ssh_key, key_source = None, packaged_key, None  # no key of its own: the box's is its key
         else:
             inserted_key = None
         reservations = ['%s %s' % (net['name'], host['mac']) for net in networks for host in net['dhcp_hosts']]
@@ -222,7 +227,7 @@ class Machine(object):
             suspend_mode=self._get('libvirt_suspend_mode'), management_network=(
                 self._get('libvirt_management_network_name') if self._get('libvirt_mgmt_attach') else None),
             ssh=dict(user=self._get('ssh_username'), port=self._get('ssh_port'), box_key=ssh_key,
-                     box_key_source=key_source,
+                     box_key_source=key_source, packaged_key=packaged_key,
                      key=inserted_key or ssh_key, insert_key=bool(inserted_key), jump=self.jump()),
             state_dir=state_dir, tunnel_dir=os.path.join(state_root, 'tunnels'), project_dir=self.project_dir,
             wait_for_ssh=bool(box),

@@ -27,7 +27,7 @@ import tempfile
 
 from ansible.module_utils.six.moves.urllib.parse import urlparse
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import files, vagrant_box, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError, Manager, lookup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import find as find_domain
@@ -40,6 +40,9 @@ IMAGE = 'box.img'
 METADATA = 'metadata.json'
 VAGRANTFILE = 'Vagrantfile'
 INCLUDED_VAGRANTFILE = 'include/_Vagrantfile'  # where `vagrant package --vagrantfile` puts it
+PRIVATE_KEY = vagrant_box.PRIVATE_KEY  # where `vagrant package` puts the machine's inserted key
+PRIVATE_KEY_PATTERN = re.compile(r'\A-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+'
+                                 r'-----END [A-Z0-9 ]*PRIVATE KEY-----\n?\Z')
 DEVICE_PATTERN = re.compile(r'\A[a-z][a-z0-9]{0,31}\Z')
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
 CHUNK = 1024 * 1024
@@ -62,6 +65,12 @@ INCLUDE_TEXT = '''
 include_vagrantfile = File.expand_path("../%s", __FILE__)
 load include_vagrantfile if File.exist?(include_vagrantfile)
 ''' % INCLUDED_VAGRANTFILE
+# With the machine's key shipped: the line `vagrant package` appends, so Vagrant logs in with it.
+PRIVATE_KEY_TEXT = '''
+Vagrant.configure("2") do |config|
+  config.ssh.private_key_path = File.expand_path("../%s", __FILE__)
+end
+''' % PRIVATE_KEY
 
 
 def is_local_uri(uri):
@@ -91,9 +100,9 @@ def metadata_text(virtual_size):
                       indent=2, sort_keys=True) + '\n'
 
 
-def vagrantfile_text(domain, dev, included):
+def vagrantfile_text(domain, dev, included, private_key=False):
     text = VAGRANTFILE_TEXT % dict(domain=domain, dev=dev)
-    return text + INCLUDE_TEXT if included else text
+    return text + (INCLUDE_TEXT if included else '') + (PRIVATE_KEY_TEXT if private_key else '')
 
 
 def read_box_metadata(path):
@@ -115,7 +124,7 @@ def _normalized(info):
     """Archive members owned by root, readable by all: the box does not carry the packager's ids."""
     info.uid = info.gid = 0
     info.uname = info.gname = 'root'
-    info.mode = 0o755 if info.isdir() else 0o644
+    info.mode = 0o755 if info.isdir() else 0o600 if info.name == PRIVATE_KEY else 0o644
     return info
 
 
@@ -148,6 +157,9 @@ class PackageManager(Manager):
         vagrantfile = params.get('vagrantfile')
         if vagrantfile is not None and ('\0' in vagrantfile or not vagrantfile.strip()):
             raise validate.ValidationError('vagrantfile', vagrantfile, 'the text of a Vagrantfile (not empty)')
+        key = params.get('private_key')
+        if key is not None and not PRIVATE_KEY_PATTERN.fullmatch(key.strip() + '\n'):
+            raise validate.ValidationError('private_key', '(not shown)', 'the text of a PEM or OpenSSH private key')
 
     @classmethod
     def from_module(cls, module):
@@ -302,10 +314,14 @@ class PackageManager(Manager):
                 with open(os.path.join(work, INCLUDED_VAGRANTFILE), 'w') as handle:
                     handle.write(vagrantfile if vagrantfile.endswith('\n') else vagrantfile + '\n')
                 members += [os.path.dirname(INCLUDED_VAGRANTFILE), INCLUDED_VAGRANTFILE]
+            key = self.params.get('private_key')
+            if key is not None:
+                files.write_private(os.path.join(work, PRIVATE_KEY), key.strip() + '\n')
+                members.append(PRIVATE_KEY)
             with open(os.path.join(work, METADATA), 'w') as handle:
                 handle.write(metadata_text(virtual_size))
             with open(os.path.join(work, VAGRANTFILE), 'w') as handle:
-                handle.write(vagrantfile_text(self.domain_name, dev, vagrantfile is not None))
+                handle.write(vagrantfile_text(self.domain_name, dev, vagrantfile is not None, key is not None))
             write_archive(work, members, part)
             os.chmod(part, 0o644)
             os.rename(part, self.output)

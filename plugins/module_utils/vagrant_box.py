@@ -16,6 +16,7 @@ import platform
 import re
 import shutil
 import socket
+import stat
 import tarfile
 import tempfile
 
@@ -35,6 +36,10 @@ DOWNLOAD_TIMEOUT = 60
 CATALOG_MAX = 16 * 1024 * 1024
 METADATA_MAX = 1024 * 1024
 CHUNK = 1024 * 1024
+# The key a packaged box logs in with (`vagrant package` ships the machine's key so), and the
+# most a key file may hold.
+PRIVATE_KEY = 'vagrant_private_key'
+PRIVATE_KEY_LIMIT = 16384
 # Where Vagrant looks a box name up (``VAGRANT_SERVER_URL`` overrides it, then
 # ``config.vm.box_server_url``): Vagrant 2.3's default, a catalog at <server>/<name>.
 DEFAULT_SERVER_URL = 'https://vagrantcloud.com/api/v2/vagrant'
@@ -270,6 +275,17 @@ def volume_version(version, disks):
     return version
 
 
+def packaged_key(directory):
+    """The box's own login key, which `vagrant package` ships as vagrant_private_key: its path
+    in the box ``directory`` when it is a plain file of a key's size, else None."""
+    path = os.path.join(directory, PRIVATE_KEY)
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return path if stat.S_ISREG(info.st_mode) and 0 < info.st_size <= PRIVATE_KEY_LIMIT else None
+
+
 # -- archives -----------------------------------------------------------------------------
 def verify_checksum(path, checksum, checksum_type):
     if checksum_type not in CHECKSUM_TYPES:
@@ -359,23 +375,27 @@ def remove_from_store(root, box, version):
 
 
 # -- downloads ----------------------------------------------------------------------------
-def download(url, directory, timeout=DOWNLOAD_TIMEOUT, limit=None, opener=open_url, headers=None):
+def download(url, directory, timeout=DOWNLOAD_TIMEOUT, limit=None, opener=open_url, headers=None, progress=None):
     """Fetch ``url`` (Ansible's open_url, with ``headers``) into a new file in ``directory``; return its path.
+    ``progress(url, bytes so far, Content-Length or None)`` is called as the blocks arrive.
     Any failure, a server that stops sending for ``timeout`` seconds included, is a BoxError
     naming the URL, and leaves no file behind."""
     handle, path = tempfile.mkstemp(dir=directory, prefix='.download-')
     try:
         with os.fdopen(handle, 'wb') as out:
             response = opener(url, timeout=timeout, headers=headers)
+            length = (getattr(response, 'headers', None) or {}).get('Content-Length')
+            expected = int(length) if length and length.strip().isdigit() else None
             size = 0
             for block in iter(lambda: response.read(CHUNK), b''):
                 size += len(block)
                 if limit is not None and size > limit:
                     raise BoxError('cannot download %s: it is larger than %d bytes' % (url, limit))
                 out.write(block)
-            length = (getattr(response, 'headers', None) or {}).get('Content-Length')
-            if length and length.strip().isdigit() and int(length) != size:
-                raise BoxError('cannot download %s: the connection ended after %d of its %s bytes' % (url, size, length))
+                if progress is not None:
+                    progress(url, size, expected)
+            if expected is not None and expected != size:
+                raise BoxError('cannot download %s: the connection ended after %d of its %d bytes' % (url, size, expected))
     except HTTPError as error:
         os.unlink(path)
         raise BoxError('cannot download %s: HTTP %s %s' % (url, error.code, error.reason))

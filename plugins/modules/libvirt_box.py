@@ -100,6 +100,14 @@ options:
     description: Seconds a download (of O(src) or O(catalog)) may wait for data before it fails.
     type: int
     default: 60
+  progress_file:
+    description:
+      - A file this module rewrites, about once a second while it downloads, with how many bytes it
+        has (JSON C(done) and C(size)).
+      - The module's action plugin sets it when the module runs on the controller, and reports the
+        download's progress every few seconds (C(box NAME - downloaded X of Y MiB)). Playbooks need
+        not set it. On a remote hypervisor the download runs there and is not reported until done.
+    type: path
 extends_documentation_fragment:
   - vagrantless.libvirt.connection
 attributes:
@@ -159,6 +167,12 @@ box:
     metadata:
       description: Its metadata.json.
       type: dict
+    private_key:
+      description:
+        - The key a packaged box logs in with, C(vagrant_private_key) in its directory (C(vagrant package)
+          ships the packaged machine's key so); null when the box has none. The C(up) role offers it
+          at the first login when C(ssh_private_key_path) is unset.
+      type: str
   sample: {name: vagrantless/tiny, version: "1.0.0",
            path: /root/.vagrant.d/boxes/vagrantless-VAGRANTSLASH-tiny/1.0.0/libvirt,
            metadata: {provider: libvirt, format: qcow2, virtual_size: 1}}
@@ -211,6 +225,7 @@ def main():
         remove_from_store=dict(type='bool', default=False),
         box_store=dict(type='path'),
         timeout=dict(type='int', default=vagrant_box.DOWNLOAD_TIMEOUT),
+        progress_file=dict(type='path'),
     )
     module = AnsibleModule(argument_spec=spec, mutually_exclusive=[('src', 'catalog')], supports_check_mode=True)
     run_module(module, BoxManager, 'box %s' % module.params['name'])

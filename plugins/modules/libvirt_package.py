@@ -50,6 +50,14 @@ options:
       - The text of a Vagrantfile to ship in the box, as C(vagrant package --vagrantfile) does. It is
         stored as C(include/_Vagrantfile) and loaded after the box's own defaults, so its settings win.
     type: str
+  private_key:
+    description:
+      - The text of the machine's private key (the key C(ssh_insert_key) put in the guest). It is
+        shipped in the box as C(vagrant_private_key), mode 0600, with the line C(vagrant package)
+        appends to the box's Vagrantfile (C(config.ssh.private_key_path) naming it), so the first
+        login into a machine of the box works, with Vagrant as with the C(up) role.
+      - Anyone holding the box can then log in to its machines, as with C(vagrant package).
+    type: str
   force:
     description: Package again and replace O(output) when it exists.
     type: bool
@@ -168,6 +176,7 @@ def main():
             output=dict(type='path', required=True),
             disk=dict(type='str'),
             vagrantfile=dict(type='str'),
+            private_key=dict(type='str', no_log=True),
             force=dict(type='bool', default=False),
             compress=dict(type='bool', default=False),
         ),

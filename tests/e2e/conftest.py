@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, '.collections'))
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.machine_networks import derived_mac  # noqa: E402
 from project_lab import ProjectLab, project_dir  # noqa: E402
+from ansible_collections.vagrantless.libvirt.tests.box_catalog import CatalogServer  # noqa: E402
 
 URI = os.environ.get('LAB_URI', 'qemu:///system')
 LAB = 'vlt-e2e'
@@ -222,15 +223,28 @@ def lab():
     shutil.rmtree(path, ignore_errors=True)
 
 
+DEBIAN_BOXES = ('vlt-deb/debian12', 'vlt-deb/packaged')  # by name from the catalog below; packaged from d1
+
+
 @pytest.fixture(scope='module')
 def debian():
     """A lab on the Debian 12 box (`lab box debian`), with Vagrant's defaults: user vagrant, the
-    installed Vagrant's insecure key, a key of the machine's own inserted."""
+    installed Vagrant's insecure key, a key of the machine's own inserted. The box is looked up by
+    name (``lab.box``) in a Vagrant catalog served on 127.0.0.1 (``lab.catalog``), as versions
+    12.0.0 and 13.0.0, slowly enough (about 6 s) that the download's progress is reported."""
     path = project_dir('vlt-deb-', 'hello from the project\n')
     lab = Lab(path, 'vlt-deb')
     lab.console_log = path + '.console.log'  # its serial console's: beside the project (rsync would carry it)
-    yield lab
+    lab.box = DEBIAN_BOXES[0]
+    for box in DEBIAN_BOXES:
+        lab.remove_box(box)  # what an interrupted earlier run may have left: the box is downloaded again
+    image = os.environ['LAB_DEBIAN_BOX']
+    with CatalogServer({lab.box: {'12.0.0': image, '13.0.0': image}}, rate=os.path.getsize(image) // 6 + 1) as server:
+        lab.catalog = server
+        yield lab
     lab.play('destroy')  # whatever a failed test left
+    for box in DEBIAN_BOXES:
+        lab.remove_box(box)
     shutil.rmtree(path, ignore_errors=True)
     if os.path.exists(lab.console_log):
         os.unlink(lab.console_log)

@@ -73,6 +73,36 @@ $end"
     fi
 }
 
+# The blocks of MACs no interface of this guest has, written on the machine whose packaged box
+# this one was made from: the address each set at boot (its `iface` names an interface of this
+# guest too) taken off, the block removed, as Vagrant rewrites its own blocks on every up.
+drop_stale_blocks() {
+    macs=' '
+    for path in /sys/class/net/*; do
+        read -r found < "$path/address" && macs="$macs$found "
+    done
+    for mac in $(awk '/^# vagrantless [0-9a-f:]+ begin$/ { print $3 }' /etc/network/interfaces); do
+        case "$macs" in *" $mac "*) continue ;; esac
+        begin="# vagrantless $mac begin" end="# vagrantless $mac end"
+        # shellcheck disable=SC2046  # the block's interface and address, split on purpose
+        set -- $(awk -v begin="$begin" -v end="$end" '
+            $0 == begin { inside = 1 }
+            inside && $1 == "iface" { dev = $2 }
+            inside && $1 == "address" { address = $2 }
+            $0 == end { if (dev != "" && address != "") print dev, address; exit }' /etc/network/interfaces)
+        if [ $# -eq 2 ]; then
+            case "$(ip -o addr show dev "$1" 2>/dev/null)" in
+                *" $2 "*) run ip addr del "$2" dev "$1" ;;
+            esac
+        fi
+        put /etc/network/interfaces "$(awk -v begin="$begin" -v end="$end" '
+            $0 == begin { skip = 1 }
+            !skip { print }
+            $0 == end { skip = 0 }' /etc/network/interfaces)" || true
+    done
+}
+
+if [ "$manager" = ifupdown ]; then drop_stale_blocks; fi
 for network in "$@"; do
     old_ifs=$IFS; IFS=,
     # shellcheck disable=SC2086  # split on the commas, on purpose

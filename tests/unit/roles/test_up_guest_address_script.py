@@ -127,3 +127,25 @@ def test_check_mode_says_changed_and_changes_nothing(tmp_path):
 def test_a_mac_no_interface_has_is_an_error_naming_it(tmp_path):
     rc, out, err, calls = Guest(tmp_path, networkd=False).run('52:54:00:99:99:99,dhcp')
     assert rc == 1 and 'no interface of this guest has the MAC 52:54:00:99:99:99' in err
+
+
+def test_blocks_of_macs_this_guest_lacks_are_removed_and_their_addresses_taken_off(tmp_path):
+    """A machine made from another's packaged box: that machine's blocks name its MACs, not this
+    guest's; the address one of them set at boot (on this guest's eth1, 10.9.9.9 per the ip
+    stand-in) is taken off, both blocks go, this guest's own block is written."""
+    guest = Guest(tmp_path, networkd=False)
+    base = guest.read('etc/network/interfaces')
+    stale = ''.join('# vagrantless %s begin\nauto %s\niface %s inet static\n    address %s\n# vagrantless %s end\n'
+                    % (mac, dev, dev, address, mac) for mac, dev, address in (
+                        ('52:54:00:aa:00:01', 'eth1', '10.9.9.9/24'), ('52:54:00:aa:00:02', 'eth2', '10.8.8.8/24')))
+    guest.write('etc/network/interfaces', base + stale)
+    before = guest.read('etc/network/interfaces')
+    assert guest.run('--check', ETH1 + ',dhcp')[1] == 'changed\n'
+    assert guest.read('etc/network/interfaces') == before
+    rc, out, err, calls = guest.run(ETH1 + ',dhcp')
+    assert (rc, out) == (0, 'changed\n'), err
+    assert 'ip addr del 10.9.9.9/24 dev eth1' in calls
+    assert not any(call.startswith('ip addr del') and 'eth2' in call for call in calls)  # eth2 holds no 10.8.8.8
+    assert guest.read('etc/network/interfaces') == base + (
+        '# vagrantless %s begin\nauto eth1\niface eth1 inet dhcp\n# vagrantless %s end\n' % (ETH1, ETH1))
+    assert guest.run(ETH1 + ',dhcp')[1] == ''

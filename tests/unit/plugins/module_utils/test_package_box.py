@@ -89,7 +89,8 @@ def out_dir(tmp_path):
 
 
 def run(conn, output=None, check_mode=False, **overrides):
-    params = dict(domain=DOMAIN, output=str(output), disk=None, vagrantfile=None, force=False, compress=False)
+    params = dict(domain=DOMAIN, output=str(output), disk=None, vagrantfile=None, private_key=None, force=False,
+                  compress=False)
     params.update(overrides)
     return packages.PackageManager(params, check_mode, run_command, QEMU_IMG).ensure(conn)
 
@@ -298,3 +299,42 @@ def test_a_saved_domain_is_refused(conn, out_dir):
         run(conn, out_dir / 'web.box')
     domain.managedSaveRemove(0)
     assert run(conn, out_dir / 'web.box')['changed'] is True
+
+
+KEY = ('-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n'
+       'QyNTUxOQAAACBhbm90aGVyIGtleSwgbm90IGEgcmVhbCBvbmUgYXQgYWxs\n-----END OPENSSH PRIVATE KEY-----')
+
+
+def test_the_machines_key_is_shipped_as_vagrant_package_ships_it(conn, out_dir, tmp_path):
+    """vagrant_private_key, mode 0600, named by the box's Vagrantfile; libvirt_box finds it in
+    the store (box.private_key) for up's first login."""
+    from ansible_collections.vagrantless.libvirt.plugins.module_utils import vagrant_box
+    box = out_dir / 'web.box'
+    run(conn, box, private_key=KEY)
+    with tarfile.open(str(box)) as archive:
+        member = archive.getmember('vagrant_private_key')
+        assert member.mode == 0o600 and archive.extractfile(member).read().decode() == KEY + '\n'
+        vagrantfile = archive.extractfile('Vagrantfile').read().decode()
+    assert 'config.ssh.private_key_path = File.expand_path("../vagrant_private_key", __FILE__)' in vagrantfile
+    directory = vagrant_box.install(str(box), str(tmp_path / 'home'), 'vlt-pkg/packaged', '0')
+    assert vagrant_box.packaged_key(directory) == os.path.join(directory, 'vagrant_private_key')
+    unkeyed = out_dir / 'plain.box'
+    run(conn, unkeyed)
+    assert vagrant_box.packaged_key(vagrant_box.install(str(unkeyed), str(tmp_path / 'home'), 'vlt-pkg/plain', '0')) is None
+
+
+@pytest.mark.parametrize('key', ['not a key', KEY.replace('PRIVATE', 'PUBLIC'), KEY + '\n; rm -rf /', '\0'])
+def test_a_private_key_that_is_not_one_is_refused_without_showing_it(conn, key):
+    with pytest.raises(ValidationError) as caught:
+        run(conn, output='/tmp/web.box', check_mode=True, private_key=key)
+    assert str(caught.value).startswith("private_key='(not shown)' is not valid") and key not in str(caught.value)
+
+
+def test_a_packaged_key_that_is_a_link_or_too_big_is_not_used(tmp_path):
+    from ansible_collections.vagrantless.libvirt.plugins.module_utils import vagrant_box
+    (tmp_path / 'elsewhere').write_text(KEY)
+    os.symlink(str(tmp_path / 'elsewhere'), str(tmp_path / 'vagrant_private_key'))
+    assert vagrant_box.packaged_key(str(tmp_path)) is None
+    os.unlink(str(tmp_path / 'vagrant_private_key'))
+    (tmp_path / 'vagrant_private_key').write_text('x' * (vagrant_box.PRIVATE_KEY_LIMIT + 1))
+    assert vagrant_box.packaged_key(str(tmp_path)) is None
