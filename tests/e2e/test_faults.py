@@ -16,6 +16,11 @@ STEPS = ['Storage pool', 'Box, uploaded once into the pool', 'Copy-on-write disk
          'Domain, defined and running', "Address, from the machine's DHCP lease", 'Wait for SSH',
          'Synced folders by rsync', 'Shell provisioners, inline']
 PROVISION = [{'type': 'shell', 'inline': 'date +%s%N >> /root/provisioned'}]
+# Where a kill leaves destroy something new to undo. 'Wait for SSH' and 'Synced folders by
+# rsync' are not among them: what they leave (the machine's state directory and keys, a running
+# domain) the provisioners' step leaves too, with the provisioning mark besides. The sweep below
+# still kills `up` at every step.
+DESTROY_AFTER = [step for step in STEPS if step not in ('Wait for SSH', 'Synced folders by rsync')]
 
 
 @pytest.fixture
@@ -67,7 +72,7 @@ def restart_libvirtd():
 
 
 @pytest.mark.fault
-@pytest.mark.parametrize('step', STEPS)
+@pytest.mark.parametrize('step', DESTROY_AFTER)
 def test_destroy_after_up_interrupted_at_a_step_leaves_nothing(flt, step):
     interrupt(flt, step)
     flt.ok('destroy')
