@@ -113,13 +113,14 @@ ee: venv  ## ansible-builder accepts meta/execution-environment.yml
 	echo "<testsuite name=\"ee\">$$r</testsuite>" > $(RESULTS)/ee.xml
 
 DEMO := examples/two-machines
-demo: venv lab  ## the example two-machine lab up (private network, synced folder, provisioner), its status, how to SSH in
+demo: venv lab  ## the example two-machine lab up (private network, synced folder, provisioner), its status, how to SSH in; DEMO=examples/debian: one machine on the Debian 12 box
+	case "$(DEMO)" in *debian*) $(LAB) box debian;; esac
 	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/ansible-playbook -i $(DEMO)/lab.yml playbooks/up.yml
 	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/ansible-playbook -i $(DEMO)/lab.yml playbooks/status.yml
 	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/ansible-playbook -i $(DEMO)/lab.yml playbooks/ssh_config.yml \
 	    -e ssh_config_file=$(CURDIR)/$(DEMO)/ssh_config
 	@echo "demo: SSH in with: ip netns exec $$($(LAB) env | sed -n 's/^LAB_NS=//p') ssh -F $(DEMO)/ssh_config web"
-	@echo "demo: tear it down with: make demo-down"
+	@echo "demo: tear it down with: make demo-down DEMO=$(DEMO)"
 
 demo-down:  ## destroy the example lab
 	eval "$$($(LAB) env)" && $(LAB) exec $(BIN)/ansible-playbook -i $(DEMO)/lab.yml playbooks/destroy.yml
