@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import time
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
@@ -62,15 +63,15 @@ def destroy_and_undefine(obj, undefine=None):
         undefine()
 
 
-def remove_racing(obj, find_again, tries=REMOVE_TRIES):
-    """``destroy_and_undefine``, for an object another run may stop or remove meanwhile
-    (libvirt then says so in several ways, down to a config file gone): after a failure
-    ``find_again()`` looks it up anew; gone is removed, else the removal is tried again after
-    a short pause (libvirt deletes an undefined object's config file before it forgets the
-    object, so a removal halfway through is still found)."""
+def remove_racing(obj, find_again, tries=REMOVE_TRIES, undefine_flags=None):
+    """``destroy_and_undefine`` (with ``undefine_flags``, a domain's, when given), for an object
+    another run may stop or remove meanwhile (libvirt then says so in several ways, down to a
+    config file gone): after a failure ``find_again()`` looks it up anew; gone is removed, else
+    the removal is tried again after a short pause (libvirt deletes an undefined object's config
+    file before it forgets the object, so a removal halfway through is still found)."""
     for attempt in range(tries):
         try:
-            destroy_and_undefine(obj)
+            destroy_and_undefine(obj, None if undefine_flags is None else functools.partial(obj.undefineFlags, undefine_flags))
             return
         except libvirt.libvirtError:
             obj = find_again()

@@ -19,6 +19,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, '.collections'))
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.machine_networks import derived_mac  # noqa: E402
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import lifecycle  # noqa: E402
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import UNDEFINE_FLAGS  # noqa: E402
 from project_lab import ProjectLab, project_dir  # noqa: E402
 from ansible_collections.vagrantless.libvirt.tests.box_catalog import CatalogServer  # noqa: E402
 
@@ -174,34 +176,50 @@ class Lab(ProjectLab):
 PREFIXES = ('vlt-e2e', 'vlt-flt', 'vlt-cc', 'vlt-deb', 'vlt-cmp')  # every lab name these tests use
 # every (lab, machine) these tests make: their MACs find what a killed run left on shared networks
 KNOWN = ([(LAB, m) for m in ('m1', 'm2', 'm3', 'm4')]
-         + [('vlt-flt', 'f1'), ('vlt-cca', 'c1'), ('vlt-ccb', 'c1'), ('vlt-deb', 'd1')])
+         + [('vlt-flt', 'f1'), ('vlt-cca', 'c1'), ('vlt-ccb', 'c1'), ('vlt-deb', 'd1'), ('vlt-deb', 'd2')])
 KNOWN_MACS = set(derived_mac('%s_%s/%d' % (lab, machine, index)) for lab, machine in KNOWN
                  for index in range(MAX_INTERFACES))
 HOSTS = re.compile(r"<host mac='([^']+)'[^>]*/>")
 
 
-@pytest.fixture(scope='session', autouse=True)
-def nothing_left_from_an_earlier_run():
-    """What an earlier run that was killed (of this or another checkout, with another key) left
-    of these labs: a machine of that run would be taken for this run's and refuse this key."""
-    conn = libvirt.open(URI)
+def found(lookup, name):
+    """``lookup(name)``, or None when libvirt has no such object any more."""
+    try:
+        return lookup(name)
+    except libvirt.libvirtError:
+        return None
+
+
+def remove_named(conn, prefixes, network_also=None, volume_also=None):
+    """What labs of these tests made, found by name: the domains (their saved state, snapshots'
+    metadata and NVRAM too), networks and volumes (box volumes aside) whose names start with one
+    of ``prefixes``, and the networks and volumes ``network_also(net)`` and ``volume_also(name)``
+    pick. A run being stopped may be removing them meanwhile: domains and networks are removed
+    the way the modules remove what another run races them for."""
     for dom in conn.listAllDomains(0):
-        if dom.name().startswith(PREFIXES):
-            if dom.isActive():
-                dom.destroy()
-            dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
-                              | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+        if dom.name().startswith(prefixes):
+            lifecycle.remove_racing(dom, lambda name=dom.name(): found(conn.lookupByName, name),
+                                    undefine_flags=UNDEFINE_FLAGS)
+    for net in conn.listAllNetworks(0):
+        if net.name().startswith(prefixes) or network_also is not None and network_also(net):
+            lifecycle.remove_racing(net, lambda name=net.name(): found(conn.networkLookupByName, name))
     for pool in conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE):
         pool.refresh(0)
         for vol in pool.listAllVolumes(0):
-            if vol.name().startswith(PREFIXES) and '_vagrant_box_image_' not in vol.name():
+            ours = vol.name().startswith(prefixes) and '_vagrant_box_image_' not in vol.name()
+            if ours or volume_also is not None and volume_also(vol.name()):
                 vol.delete(0)
+
+
+@pytest.fixture(scope='session', autouse=True)
+def nothing_left_from_an_earlier_run():
+    """What an earlier run that was killed (of this or another checkout, with another key) left
+    of these labs: a machine of that run would be taken for this run's and refuse this key; its
+    reservations on networks that are not the labs' own (the management network) go too."""
+    conn = libvirt.open(URI)
+    remove_named(conn, PREFIXES)
     for net in conn.listAllNetworks(0):
-        if net.name().startswith(PREFIXES):
-            if net.isActive():
-                net.destroy()
-            net.undefine()
-        else:
+        if not net.name().startswith(PREFIXES):
             for flags, xml_flags in ((libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG, libvirt.VIR_NETWORK_XML_INACTIVE),
                                      (libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE, 0)):
                 if flags == libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE and not net.isActive():

@@ -21,8 +21,9 @@ import time
 import libvirt
 import netaddr
 import yaml
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import lifecycle
 from lxml import etree
+
+from conftest import remove_named
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 URI = os.environ.get('LAB_URI', 'qemu:///system')
@@ -214,32 +215,14 @@ def _documented():
 
 def _leave_nothing():
     """What either tool made: domains, volumes, networks, the box's volume (on a connection of
-    its own: the test's may be gone with a libvirtd restart). The stopped tool may have been
-    removing one of them meanwhile: removed the way the modules remove what another run races
-    them for."""
+    its own: the test's may be gone with a libvirtd restart); the stopped tool may have been
+    removing one of them meanwhile."""
     conn = libvirt.open(URI)
     try:
-        for dom in conn.listAllDomains(0):
-            if dom.name().startswith('vlt-cmp-'):
-                lifecycle.remove_racing(dom, lambda name=dom.name(): _found(conn.lookupByName, name))
-        for net in conn.listAllNetworks(0):
-            if net.name().startswith('vlt-cmp') or re.search(ADDRESSES, net.XMLDesc(0)):
-                lifecycle.remove_racing(net, lambda name=net.name(): _found(conn.networkLookupByName, name))
-        pool = conn.storagePoolLookupByName('default')
-        pool.refresh(0)
-        for volume in pool.listAllVolumes(0):
-            if volume.name().startswith(('vlt-cmp-', BOX.replace('/', '-VAGRANTSLASH-') + '_vagrant_box_image_')):
-                volume.delete(0)
+        remove_named(conn, ('vlt-cmp',), network_also=lambda net: re.search(ADDRESSES, net.XMLDesc(0)),
+                     volume_also=lambda name: name.startswith(BOX.replace('/', '-VAGRANTSLASH-') + '_vagrant_box_image_'))
     finally:
         conn.close()
-
-
-def _found(lookup, name):
-    """``lookup(name)``, or None when libvirt has no such object any more."""
-    try:
-        return lookup(name)
-    except libvirt.libvirtError:
-        return None
 
 
 def test_definitions_differ_from_vagrant_libvirts_only_where_documented():

@@ -234,6 +234,12 @@ class FakeObject(object):
             self.fail_undefine -= 1
             raise libvirt_error(libvirt.VIR_ERR_OPERATION_FAILED)
 
+    def undefineFlags(self, flags):  # noqa: N802 (libvirt's name)
+        self.calls.append('undefineFlags %d' % flags)
+        if self.fail_undefine:
+            self.fail_undefine -= 1
+            raise libvirt_error(libvirt.VIR_ERR_OPERATION_FAILED)
+
 
 def test_a_start_another_run_made_first_is_no_error():
     lifecycle.start(FakeObject(active=True, fail_create=libvirt.VIR_ERR_OPERATION_INVALID))
@@ -260,6 +266,12 @@ def test_remove_racing_tolerates_another_run_and_retries_while_it_exists():
     with pytest.raises(libvirt.libvirtError):
         lifecycle.remove_racing(stuck, lambda: stuck)
     assert stuck.calls.count('undefine') == lifecycle.REMOVE_TRIES
+
+
+def test_remove_racing_undefines_with_the_flags_given_the_object_found_again():
+    first, again = FakeObject(fail_undefine=1), FakeObject(active=False)
+    lifecycle.remove_racing(first, lambda: again, undefine_flags=6)
+    assert first.calls == ['destroy', 'undefineFlags 6'] and again.calls == ['undefineFlags 6']
 
 
 def test_undo_never_hides_the_failure_that_called_it():
