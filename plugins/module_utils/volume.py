@@ -17,10 +17,11 @@ __metaclass__ = type
 import errno
 import os
 import struct
+import subprocess
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import isoimage, qemuimg, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.locks import named_lock
-from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import Manager, check_xml_options, lookup
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError, Manager, check_xml_options, lookup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.pool import refresh, require_active
 
@@ -123,6 +124,35 @@ def upload_into(conn, volume, path):
     return reader.sent
 
 
+def data_bytes(path):
+    """How many bytes of a local file are data, not holes."""
+    total = 0
+    with open(path, 'rb') as handle:
+        fd, end, here = handle.fileno(), os.fstat(handle.fileno()).st_size, 0
+        while here < end:
+            try:
+                here = os.lseek(fd, here, os.SEEK_DATA)
+            except OSError as error:
+                if error.errno != errno.ENXIO:
+                    raise
+                break  # nothing but a hole until the end
+            hole = os.lseek(fd, here, os.SEEK_HOLE)
+            total, here = total + hole - here, hole
+    return total
+
+
+def copy_into(path, target):
+    """Copy a local file over ``target``, a volume's file in a directory pool on this host, the
+    fastest safe way the file system allows: a reflink where it can share the blocks, else a
+    sparse copy (holes stay holes). ``target`` keeps the owner and mode libvirt made it with.
+    Returns the bytes of data copied."""
+    proc = subprocess.run(['cp', '--reflink=auto', '--sparse=always', '--', path, target],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    if proc.returncode != 0:
+        raise LibvirtOperationError('cannot copy %s into %s: %s' % (path, target, proc.stderr.decode('utf-8', 'replace').strip()))
+    return data_bytes(path)
+
+
 def upload_bytes(conn, volume, data):
     """Send ``data`` (an in-memory image) into ``volume``; return the bytes sent."""
     stream = conn.newStream(0)
@@ -157,7 +187,9 @@ def _local_dir_pool_path(pool):
 
 def publish_upload(conn, pool, name, fmt, capacity, source, data=None):
     """Upload a file (or bytes) as volume ``name``, atomically; return (volume, bytes sent).
-    If another run published it while we waited for the lock, nothing is sent."""
+    A file goes into a directory pool on this host by ``copy_into``, elsewhere through
+    libvirt's sparse stream. If another run published it while we waited for the lock, nothing
+    is sent."""
     with named_lock(pool.name(), name):
         refresh(pool)
         existing = find(pool, name)
@@ -169,8 +201,13 @@ def publish_upload(conn, pool, name, fmt, capacity, source, data=None):
             stale.delete(0)
         part = pool.createXML(xmltree.to_xml(volume_xml(part_name, capacity, fmt)), 0)
         try:
-            sent = upload_bytes(conn, part, data) if data is not None else upload_into(conn, part, source)
             directory = _local_dir_pool_path(pool)
+            if data is not None:
+                sent = upload_bytes(conn, part, data)
+            elif directory:
+                sent = copy_into(source, os.path.join(directory, part_name))
+            else:
+                sent = upload_into(conn, part, source)
             if directory:
                 os.rename(os.path.join(directory, part_name), os.path.join(directory, name))
                 refresh(pool)

@@ -27,7 +27,9 @@ description:
     backing file or an external data file), through which a guest could read the host's files.
   - A corrupt archive, a checksum mismatch, a refused image or a failed upload fails and leaves
     nothing this run made in the store or the pool.
-  - Uploads are sparse, atomic and locked; two runs adding the same box upload it once.
+  - Uploads are sparse, atomic and locked; two runs adding the same box upload it once. Into a
+    directory pool on the same host the image is copied (a reflink where the file system can),
+    else streamed through libvirt (see M(vagrantless.libvirt.libvirt_volume)).
 options:
   name:
     description: The box name, such as C(generic/debian12).

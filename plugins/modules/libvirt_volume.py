@@ -18,9 +18,12 @@ description:
     NoCloud seed, an image of files, an uploaded local image).
   - Volumes only grow. A capacity smaller than the volume's, or than its backing volume,
     fails before anything changes.
-  - Uploads go through libvirt's sparse streams (holes are not sent) into C(<name>.part),
-    which becomes C(<name>) only once complete, under a lock, so an interrupted upload is
-    never taken for a complete volume and two runs upload once.
+  - Uploads go into C(<name>.part), which becomes C(<name>) only once complete, under a lock, so
+    an interrupted upload is never taken for a complete volume and two runs upload once. Into a
+    directory pool of a libvirt on the same host (a local URI) the file is copied the fastest
+    safe way the file system allows (C(cp --reflink=auto --sparse=always), shared blocks where it
+    can, else a sparse copy) over the file libvirt made; elsewhere it goes through libvirt's
+    sparse stream. Either way holes are not sent.
   - The content comes from at most one of O(backing_volume), O(clone_from), O(upload), O(cloud_init)
     and O(files); none makes an empty volume of O(capacity).
   - Generated images (O(cloud_init), O(files)) are rebuilt when their content differs and
@@ -173,7 +176,7 @@ volume:
   sample: {name: lab_web.img, path: /var/lib/libvirt/images/lab_web.img, pool: default, format: qcow2,
            capacity: 21474836480, allocation: 200704, backing_store: /var/lib/libvirt/images/box.img}
 bytes_sent:
-  description: Bytes sent through the upload stream (holes are not sent).
+  description: Bytes of data uploaded, copied or sent through the upload stream (holes are not sent).
   returned: always
   type: int
   sample: 29360128

@@ -6,9 +6,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 import pytest
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import volume as volumes
+from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import LibvirtOperationError
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 DEFAULTS = dict(name='vlt-unit.qcow2', pool='default-pool', state='present', capacity=None, format=None,
@@ -109,3 +112,34 @@ def test_image_info(tmp_path):
     raw = tmp_path / 'b.img'
     raw.write_bytes(b'x' * 4096)
     assert volumes.image_info(str(raw)) == ('raw', 4096)
+
+
+def _sparse_file(path, chunks):
+    """A file of 8 MiB with ``chunks`` (offset, bytes) of data and holes elsewhere."""
+    with open(path, 'wb') as handle:
+        handle.truncate(8 * 1024 * 1024)
+        for offset, data in chunks:
+            handle.seek(offset)
+            handle.write(data)
+
+
+def test_a_local_copy_keeps_holes_and_the_targets_mode_and_counts_the_data(tmp_path):
+    """copy_into, the way a box image goes into a directory pool on this host."""
+    source, target = str(tmp_path / 'box.img'), str(tmp_path / 'volume.part')
+    _sparse_file(source, [(1024 * 1024, b'a' * 65536), (5 * 1024 * 1024, b'b' * 4096)])
+    with open(target, 'w') as handle:
+        handle.write('what libvirt made')
+    os.chmod(target, 0o600)
+    assert volumes.data_bytes(source) == 65536 + 4096
+    assert volumes.copy_into(source, target) == 65536 + 4096
+    with open(source, 'rb') as one, open(target, 'rb') as two:
+        assert one.read() == two.read()
+    assert os.stat(target).st_mode & 0o777 == 0o600  # the file libvirt made, not a new one
+    assert os.stat(target).st_blocks * 512 < 1024 * 1024  # holes stay holes
+    _sparse_file(source, [])
+    assert volumes.data_bytes(source) == 0
+
+
+def test_a_failed_local_copy_says_what_and_why(tmp_path):
+    with pytest.raises(LibvirtOperationError, match='cannot copy .*missing.img into .*: .*No such file'):
+        volumes.copy_into(str(tmp_path / 'missing.img'), str(tmp_path / 'volume.part'))
