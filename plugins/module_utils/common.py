@@ -140,17 +140,21 @@ class Manager(object):
         self.result['diff'] = self.diff.entries
         return self.result
 
+    # Converges tried in all when each meets another run's change: several runs may meet at one object.
+    RACE_TRIES = 5
+
     def retrying_race(self, errors, converge, *args):
         """``converge(*args)``; when libvirt answers one of ``errors`` (codes: another run changed
-        the object between our read and our write), start over, read again and converge once
-        more. Never in check mode, which writes nothing."""
-        try:
-            return converge(*args)
-        except libvirt.libvirtError as error:
-            if self.check_mode or error.get_error_code() not in errors:
-                raise
-            self.reset()
-            return converge(*args)
+        the object between our read and our write), start over, read again and converge again,
+        ``RACE_TRIES`` converges in all. Never in check mode, which writes nothing."""
+        for attempt in range(1, self.RACE_TRIES + 1):
+            try:
+                return converge(*args)
+            except libvirt.libvirtError as error:
+                if self.check_mode or error.get_error_code() not in errors or attempt == self.RACE_TRIES:
+                    raise
+                self.reset()
+        raise AssertionError('unreachable: the last try returns or raises')
 
 
 def run_module(module, manager_class, what):

@@ -360,15 +360,11 @@ class NetworkManager(Manager):
         return net
 
     def _define(self, tree):
-        try:
-            return self.conn.networkDefineXML(xmltree.to_xml(tree))
-        except libvirt.libvirtError as error:
-            if 'already exists' not in (error.get_error_message() or ''):
-                raise
-            # another run defined it first: lay our definition over theirs
-            other = find(self.conn, tree.findtext('name'))
-            current = xmltree.parse(inactive_xml(other, libvirt.VIR_NETWORK_XML_INACTIVE))
-            return self.conn.networkDefineXML(xmltree.to_xml(xmltree.merge(current, tree, NETWORK_RULES)))
+        """Define ``tree``. When another run defined the network first, libvirt refuses ours ('already
+        exists', a race error): the run starts over and finds that network, and adds its reservations
+        to it one by one (``net.update``, atomic). Laying our definition over the one read here could
+        drop a reservation a third run adds between that read and this define."""
+        return self.conn.networkDefineXML(xmltree.to_xml(tree))
 
     @staticmethod
     def _start(net):

@@ -151,11 +151,22 @@ def test_a_race_is_retried_once_from_a_fresh_result():
     assert [entry['after'] for entry in result['diff']] == ['try 2\n']  # the first try's diff is gone
 
 
-def test_a_second_race_fails():
-    manager, converge, calls = race([libvirt.VIR_ERR_OPERATION_INVALID] * 2)
+def test_races_are_retried_until_one_try_is_left():
+    manager, converge, calls = race([libvirt.VIR_ERR_OPERATION_INVALID] * (manager_tries() - 1))
+    result = manager.retrying_race((libvirt.VIR_ERR_OPERATION_INVALID,), converge, 'v')
+    assert len(calls) == manager_tries()
+    assert [entry['after'] for entry in result['diff']] == ['try %d\n' % manager_tries()]
+
+
+def test_the_last_try_lost_to_a_race_fails():
+    manager, converge, calls = race([libvirt.VIR_ERR_OPERATION_INVALID] * manager_tries())
     with pytest.raises(libvirt.libvirtError):
         manager.retrying_race((libvirt.VIR_ERR_OPERATION_INVALID,), converge, 'v')
-    assert len(calls) == 2
+    assert len(calls) == manager_tries()
+
+
+def manager_tries():
+    return common.Manager.RACE_TRIES
 
 
 @pytest.mark.parametrize('code, check_mode', [(libvirt.VIR_ERR_NO_DOMAIN, False),

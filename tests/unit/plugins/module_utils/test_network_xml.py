@@ -219,3 +219,66 @@ def test_auto_reservations_take_free_addresses_and_keep_them():
     later = run(dhcp_hosts=[dict(mac='52:54:00:aa:00:02', ip='auto')])
     assert not later['changed']  # the same address again, the other reservation kept
     run(state='absent')
+
+
+class _RacingConnection(object):
+    """``conn`` where another run defines network ``name`` (with its own reservation) just before our
+    define, and a third run adds its reservation just after we read that network."""
+
+    def __init__(self, conn, name, other_xml, third_host):
+        self._conn, self._name, self._other_xml, self._third_host = conn, name, other_xml, third_host
+        self.defined_first = False
+        self.third_added = False
+
+    def __getattr__(self, attribute):
+        return getattr(self._conn, attribute)
+
+    def networkDefineXML(self, xml_text):  # pylint: disable=invalid-name
+        if not self.defined_first:
+            self.defined_first = True
+            self._conn.networkDefineXML(self._other_xml).create()
+        return self._conn.networkDefineXML(xml_text)
+
+    def networkLookupByName(self, name):  # pylint: disable=invalid-name
+        return _ReadThenThird(self._conn.networkLookupByName(name), self) if name == self._name else \
+            self._conn.networkLookupByName(name)
+
+
+class _ReadThenThird(object):
+    def __init__(self, net, racing):
+        self._net, self._racing = net, racing
+
+    def __getattr__(self, attribute):
+        return getattr(self._net, attribute)
+
+    def XMLDesc(self, flags=0):  # pylint: disable=invalid-name
+        text = self._net.XMLDesc(flags)
+        if self._racing.defined_first and not self._racing.third_added:
+            self._racing.third_added = True
+            self._net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST,
+                             -1, self._racing._third_host,
+                             libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG | libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE)
+        return text
+
+
+def test_a_network_another_run_defines_first_keeps_every_runs_reservation(conn):
+    """Four runs adding reservations to a network none has seen: ours loses the define to another
+    run's, a third adds its reservation after we read the network; all three stay (the CI failure of
+    test_reservation_race: merging over the network read and defining it again dropped the third)."""
+    name = 'vlt-unit-race'
+    other = xml(name=name, address='10.61.0.0/24', dhcp_hosts=[dict(mac='52:54:00:61:00:01', ip='10.61.0.11')])
+    racing = _RacingConnection(conn, name, other, "<host mac='52:54:00:61:00:03' ip='10.61.0.13'/>")
+    try:
+        result = run(racing, name=name, address='10.61.0.0/24',
+                     dhcp_hosts=[dict(mac='52:54:00:61:00:02', ip='10.61.0.12')])
+        assert racing.defined_first and racing.third_added
+        assert result['changed']
+        hosts = xmltree.parse(net_utils.inactive_xml(conn.networkLookupByName(name), libvirt.VIR_NETWORK_XML_INACTIVE))
+        assert sorted(host.get('mac') for host in hosts.findall('ip/dhcp/host')) == [
+            '52:54:00:61:00:01', '52:54:00:61:00:02', '52:54:00:61:00:03']
+    finally:
+        net = net_utils.find(conn, name)
+        if net is not None:
+            if net.isActive():
+                net.destroy()
+            net.undefine()
