@@ -105,13 +105,18 @@ def snapshot(only=None):
             if keep(pool.name()):
                 lab['pools'][pool.name()] = dict(active=bool(pool.isActive()), autostart=bool(pool.autostart()),
                                                  xml=_pool_xml(_xml(pool, libvirt.VIR_STORAGE_XML_INACTIVE)))
-            if pool.isActive():
-                for vol in pool.listAllVolumes(0):
-                    if keep(vol.name()):
-                        try:
-                            lab['volumes']['%s/%s' % (pool.name(), vol.name())] = _strip_runtime(vol.XMLDesc(0))
-                        except libvirt.libvirtError:
-                            pass  # deleted under our feet by someone else
+            try:
+                volumes = pool.listAllVolumes(0) if pool.isActive() else []
+            except libvirt.libvirtError as error:
+                if keep(pool.name()) or not _gone(libvirt, error):
+                    raise
+                volumes = []  # another lane's pool, removed or stopped since the listing
+            for vol in volumes:
+                if keep(vol.name()):
+                    try:
+                        lab['volumes']['%s/%s' % (pool.name(), vol.name())] = _strip_runtime(vol.XMLDesc(0))
+                    except libvirt.libvirtError:
+                        pass  # deleted under our feet by someone else
         for net in conn.listAllNetworks(0):
             if keep(net.name()) or with_default and net.name() == 'default':
                 lab['networks'][net.name()] = dict(active=bool(net.isActive()), autostart=bool(net.autostart()),
@@ -119,6 +124,13 @@ def snapshot(only=None):
         return lab
     finally:
         conn.close()
+
+
+def _gone(libvirt, error):
+    """Whether ``error`` says an object went away (or a pool stopped) between the listing and a read:
+    what another lane's step, running at the same moment, does to its own objects."""
+    return error.get_error_code() in (libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_ERR_NO_STORAGE_POOL,
+                                      libvirt.VIR_ERR_NO_NETWORK, libvirt.VIR_ERR_OPERATION_INVALID)
 
 
 def ours(name):
