@@ -73,7 +73,7 @@ def test_reports_say_only_what_a_sound_file_holds(tmp_path, text, line):
 @pytest.fixture
 def box_action(make_action, monkeypatch):
     """The action plugin for one task on a local connection, its progress lines collected, the
-    module run stood in for by ``module`` (module_args -> result)."""
+    module's run (here or sent: ``module_result``) stood in for by ``module`` (module_args -> result)."""
     monkeypatch.setattr(libvirt_box, 'REPORT_EVERY', 0.1)
     said = []
     monkeypatch.setattr(libvirt_box.display, 'display', said.append)
@@ -82,7 +82,7 @@ def box_action(make_action, monkeypatch):
         action = make_action(libvirt_box, dict(name='vlt-unit/big', src='http://127.0.0.1:9/big.box'))
         action._connection.transport = transport
         action._connection.has_native_async = False
-        action._execute_module = lambda task_vars=None, module_args=None, wrap_async=False: module(module_args)
+        action.module_result = lambda module_args, task_vars, wrap_async=False: module(module_args)
         action._remove_tmp_path = lambda path: None
         return action, said
     return make
@@ -127,4 +127,4 @@ def test_on_a_remote_connection_the_module_runs_unwatched(box_action):
     given = []
     action, said = box_action(lambda args: given.append(args) or dict(changed=False), transport='ssh')
     assert action.run(task_vars={})['changed'] is False
-    assert given == [None] and said == []  # the task's own arguments, no progress file
+    assert given == [dict(name='vlt-unit/big', src='http://127.0.0.1:9/big.box')] and said == []  # no progress file
