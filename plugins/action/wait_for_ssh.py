@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import socket
 import subprocess
 import time
 
@@ -34,6 +35,13 @@ ARGUMENT_SPEC = dict(
 )
 # How long the check of the hypervisor's own SSH may take (its ssh gives up after 10 s).
 JUMP_CHECK_TIMEOUT = 30
+# Between two tries through the connection, the guest's SSH port is looked at every BANNER_EVERY
+# seconds (a TCP connect and the server's first bytes, no ssh process), and the next try starts as
+# soon as an SSH server answers there. Where the port is not reached directly (a proxy in the SSH
+# options Ansible knows of, or one in an ssh_config it does not) tries come every FALLBACK_EVERY s.
+BANNER_EVERY = 0.1
+BANNER_TIMEOUT = 0.5
+FALLBACK_EVERY = 5.0
 
 
 def hop_failure(jump):
@@ -46,6 +54,16 @@ def hop_failure(jump):
     if answer.returncode == 0:
         return None
     return to_text(answer.stderr or answer.stdout or 'exit code %d' % answer.returncode).strip()
+
+
+def ssh_banner(host, port, timeout=BANNER_TIMEOUT):
+    """Whether an SSH server answers at ``host``:``port`` now: its first bytes are ``SSH-``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            return sock.recv(64).startswith(b'SSH-')
+    except OSError:  # refused, unreachable, timed out, reset
+        return False
 
 
 def current_address(follow):
@@ -103,7 +121,19 @@ class ActionModule(ActionBase):
                 result.update(failed=True, attempts=attempts, elapsed=round(time.monotonic() - started, 2),
                               msg='timed out after %d s waiting for SSH: %s' % (args['timeout'], error))
                 return result
-            time.sleep(args['sleep'])
+            port = self._banner_port()
+            if port is None or ssh_banner(ip, port):
+                time.sleep(args['sleep'])  # nothing to watch, or the server answers and the try failed all the same
+            else:
+                watched = time.monotonic()
+                while time.monotonic() - watched < FALLBACK_EVERY and time.monotonic() + BANNER_EVERY < deadline:
+                    time.sleep(BANNER_EVERY)
+                    if follow and time.monotonic() - looked >= follow['every']:
+                        looked = time.monotonic()
+                        ip = self._follow(follow, ip)
+                    if ssh_banner(ip, port):
+                        break
+                # no banner by then: the port may not be reached directly, the next try tells
             if follow and time.monotonic() - looked >= follow['every']:
                 looked = time.monotonic()
                 ip = self._follow(follow, ip)
@@ -113,6 +143,18 @@ class ActionModule(ActionBase):
                 pass
         result.update(changed=False, attempts=attempts, elapsed=round(time.monotonic() - started, 2), ip=ip)
         return result
+
+    def _banner_port(self):
+        """The guest's SSH port when the connection reaches it directly (ssh, no proxy in its
+        options), else None: then only tries through the connection tell that the guest answers."""
+        connection = self._connection
+        if getattr(connection, 'transport', None) != 'ssh':
+            return None
+        options = ' '.join(str(connection.get_option(name) or '')
+                           for name in ('ssh_args', 'ssh_common_args', 'ssh_extra_args'))
+        if 'proxy' in options.lower():
+            return None
+        return int(connection.get_option('port') or 22)
 
     def _follow(self, follow, ip):
         """Move the connection to the domain's address when libvirt now reports another."""

@@ -16,6 +16,11 @@ description:
     succeeds, as C(vagrant up) waits for SSH after the boot.
   - Unlike M(ansible.builtin.wait_for_connection) it needs no Python in the guest and sends no module,
     so a freshly booted guest answers sooner; the verb roles run it before their guest work.
+  - On an C(ssh) connection that reaches the guest directly (no proxy in its SSH options), the guest's
+    SSH port is looked at every 0.1 s between two tries (a TCP connect and the server's first bytes,
+    no ssh process), and the next try starts as soon as an SSH server answers there. When no server
+    answers there for 5 s, a try goes through the connection all the same (a proxy in an
+    C(ssh_config) reaches guests the controller cannot).
   - Runs on the controller, the same in check mode (it only reads).
 options:
   timeout:
@@ -23,7 +28,7 @@ options:
     type: int
     default: 300
   sleep:
-    description: Seconds between two tries.
+    description: Seconds between two tries (between a failed try and the next one when an SSH server answers on the port, or the port is not watched).
     type: float
     default: 0.5
   follow:

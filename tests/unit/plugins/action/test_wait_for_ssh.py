@@ -124,3 +124,84 @@ def test_a_hypervisor_that_answers_is_checked_once_and_the_wait_goes_on(waiter):
 def test_a_guest_that_answers_at_once_costs_no_check(waiter):
     action, unused = waiter(dict(jump=jump_through(['false'])), [])
     assert not action.run(task_vars={}).get('failed')
+
+
+# -- the guest's SSH port watched between tries ---------------------------------------------------
+@pytest.fixture
+def watching(waiter, monkeypatch):
+    """``watching(answers, banners, options)``: a waiter on an ssh connection to port 2222 whose
+    banner looks give ``banners`` in turn (then True); sleeps are recorded, not slept."""
+    slept = []
+    monkeypatch.setattr(wait_for_ssh.time, 'sleep', slept.append)
+
+    def make(answers, banners, options=None):
+        looks = list(banners)
+        looked_at = []
+
+        def banner(host, port):
+            looked_at.append((host, port))
+            return looks.pop(0) if looks else True
+        monkeypatch.setattr(wait_for_ssh, 'ssh_banner', banner)
+        action, commands = waiter(dict(sleep=0.5), answers)
+        action._connection.transport = 'ssh'
+        action._connection.options.update(dict(port=2222), **(options or {}))
+        action._connection.get_option = action._connection.options.get
+        return action, commands, looked_at, slept
+    return make
+
+
+def test_the_next_try_comes_as_soon_as_the_port_answers_ssh(watching):
+    action, commands, looked_at, slept = watching([AnsibleConnectionFailure('No route to host')],
+                                                  [False, False, False, True])
+    result = action.run(task_vars={})
+    assert not result.get('failed') and result['attempts'] == 2
+    assert looked_at == [('192.0.2.1', 2222)] * 4
+    assert slept == [wait_for_ssh.BANNER_EVERY] * 3  # never the try's own 0.5 s
+
+
+def test_a_server_that_answers_while_the_try_fails_is_tried_again_after_the_pause(watching):
+    action, commands, looked_at, slept = watching([dict(rc=255, stdout='', stderr='Permission denied')], [True])
+    assert action.run(task_vars={})['attempts'] == 2
+    assert slept == [0.5] and len(looked_at) == 1
+
+
+@pytest.mark.parametrize('option', ['ssh_common_args', 'ssh_extra_args', 'ssh_args'])
+def test_a_port_reached_through_a_proxy_is_not_watched(watching, option):
+    action, commands, looked_at, slept = watching([AnsibleConnectionFailure('refused')], [],
+                                                  {option: '-o ProxyCommand="ssh -W %h:%p hv1"'})
+    assert action.run(task_vars={})['attempts'] == 2
+    assert looked_at == [] and slept == [0.5]
+
+
+def test_a_port_never_answering_is_tried_through_the_connection_all_the_same(watching, monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(wait_for_ssh.time, 'monotonic', lambda: clock[0])
+    monkeypatch.setattr(wait_for_ssh.time, 'sleep', lambda seconds: clock.__setitem__(0, clock[0] + seconds))
+    action, commands, looked_at, unused = watching([AnsibleConnectionFailure('refused')], [False] * 1000)
+    assert action.run(task_vars={})['attempts'] == 2  # the second try got through: an ssh_config's proxy
+    assert wait_for_ssh.FALLBACK_EVERY <= clock[0] < wait_for_ssh.FALLBACK_EVERY + 1
+
+
+def test_ssh_banner_on_real_sockets():
+    import socket  # pylint: disable=import-outside-toplevel
+    import threading  # pylint: disable=import-outside-toplevel
+
+    def serve(first_bytes):
+        server = socket.socket()
+        server.bind(('127.0.0.1', 0))
+        server.listen(1)
+
+        def answer():
+            peer, unused = server.accept()
+            peer.sendall(first_bytes)
+            peer.close()
+            server.close()
+        threading.Thread(target=answer, daemon=True).start()
+        return server.getsockname()[1]
+    assert wait_for_ssh.ssh_banner('127.0.0.1', serve(b'SSH-2.0-dropbear\r\n'))
+    assert not wait_for_ssh.ssh_banner('127.0.0.1', serve(b'HTTP/1.1 400 Bad Request\r\n'))
+    closed = socket.socket()
+    closed.bind(('127.0.0.1', 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    assert not wait_for_ssh.ssh_banner('127.0.0.1', port)
