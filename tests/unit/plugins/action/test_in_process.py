@@ -107,6 +107,27 @@ def test_no_secret_either_way(both_ways):
     assert 's3cr3t-pw' not in output and 's3cr3t-pw' not in json.dumps(results)
 
 
+def test_a_loop_runs_each_item_afresh_in_one_worker(tmp_path):
+    """The items of a loop run one after the other in the same worker process: nothing of one run
+    (arguments, warnings) reaches the next."""
+    out = tmp_path / 'loop.json'
+    play = [dict(hosts='localhost', gather_facts=False, tasks=[
+        {'vagrantless.libvirt.libvirt_pool': dict(uri=TEST, name='{{ item }}', path='/tmp/{{ item }}'),
+         'loop': ['vlt-u-a', 'vlt-u-b'], 'register': 'r'},
+        {'ansible.builtin.copy': dict(content='{{ r.results | to_json }}', dest=str(out))}])]
+    playbook = tmp_path / 'play.yml'
+    playbook.write_text(json.dumps(play))
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
+               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
+    run = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-vvv', str(playbook)], env=env,
+                         capture_output=True, text=True, check=False, timeout=120)
+    assert out.exists(), run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.stdout.count('Using module file') == 2  # the copy's stat and copy, no pool run sent
+    results = json.loads(out.read_text())
+    assert [(item['pool']['name'], item['pool']['path'], item['changed']) for item in results] == [
+        ('vlt-u-a', '/tmp/vlt-u-a', True), ('vlt-u-b', '/tmp/vlt-u-b', True)]
+
+
 # -- in_process.execute on its own: how a module's process ends -------------------------------------
 MODULES = dict(
     ends_well='from ansible.module_utils.basic import AnsibleModule\n'
