@@ -51,19 +51,12 @@ def _task(name, module, args, check_mode, shipped):
     return [task, keep]
 
 
-@pytest.fixture(scope='module')
-def both_ways(tmp_path_factory):
-    """(results by case and way, the -vvv output) of one ansible-playbook run of every case both ways."""
-    where = tmp_path_factory.mktemp('in_process')
-    tasks = []
-    for name, module, args, check_mode in CASES:
-        for shipped in (False, True):
-            tasks += _task(name, module, args, check_mode, shipped)
-    out = where / 'results.json'
-    tasks.append({'ansible.builtin.copy': dict(content='{{ results | to_json }}', dest=str(out))})
-    play = [dict(hosts='localhost', gather_facts=False, vars=dict(results={}), tasks=tasks)]
+def run_playbook(where, tasks, saved, play_vars=None):
+    """(the value of the expression ``saved`` after ``tasks`` ran on localhost, the -vvv output)."""
+    out = where / 'saved.json'
+    tasks = tasks + [{'ansible.builtin.copy': dict(content='{{ %s | to_json }}' % saved, dest=str(out))}]
     playbook = where / 'play.yml'
-    playbook.write_text(json.dumps(play))
+    playbook.write_text(json.dumps([dict(hosts='localhost', gather_facts=False, vars=play_vars or {}, tasks=tasks)]))
     env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
                ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
     run = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-vvv', str(playbook)], env=env,
@@ -71,6 +64,16 @@ def both_ways(tmp_path_factory):
     assert out.exists(), run.stdout[-4000:] + run.stderr[-2000:]
     (where / 'output.txt').write_text(run.stdout)
     return json.loads(out.read_text()), run.stdout
+
+
+@pytest.fixture(scope='module')
+def both_ways(tmp_path_factory):
+    """(results by case and way, the -vvv output) of one ansible-playbook run of every case both ways."""
+    tasks = []
+    for name, module, args, check_mode in CASES:
+        for shipped in (False, True):
+            tasks += _task(name, module, args, check_mode, shipped)
+    return run_playbook(tmp_path_factory.mktemp('in_process'), tasks, 'results', dict(results={}))
 
 
 def _same_apart_from_uuids(value):
@@ -110,20 +113,10 @@ def test_no_secret_either_way(both_ways):
 def test_a_loop_runs_each_item_afresh_in_one_worker(tmp_path):
     """The items of a loop run one after the other in the same worker process: nothing of one run
     (arguments, warnings) reaches the next."""
-    out = tmp_path / 'loop.json'
-    play = [dict(hosts='localhost', gather_facts=False, tasks=[
+    results, output = run_playbook(tmp_path, [
         {'vagrantless.libvirt.libvirt_pool': dict(uri=TEST, name='{{ item }}', path='/tmp/{{ item }}'),
-         'loop': ['vlt-u-a', 'vlt-u-b'], 'register': 'r'},
-        {'ansible.builtin.copy': dict(content='{{ r.results | to_json }}', dest=str(out))}])]
-    playbook = tmp_path / 'play.yml'
-    playbook.write_text(json.dumps(play))
-    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'),
-               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
-    run = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-vvv', str(playbook)], env=env,
-                         capture_output=True, text=True, check=False, timeout=120)
-    assert out.exists(), run.stdout[-4000:] + run.stderr[-2000:]
-    assert run.stdout.count('Using module file') == 2  # the copy's stat and copy, no pool run sent
-    results = json.loads(out.read_text())
+         'loop': ['vlt-u-a', 'vlt-u-b'], 'register': 'r'}], 'r.results')
+    assert output.count('Using module file') == 2  # the copy's stat and copy, no pool run sent
     assert [(item['pool']['name'], item['pool']['path'], item['changed']) for item in results] == [
         ('vlt-u-a', '/tmp/vlt-u-a', True), ('vlt-u-b', '/tmp/vlt-u-b', True)]
 
