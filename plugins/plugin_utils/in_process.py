@@ -30,8 +30,8 @@ import json
 import traceback
 
 from ansible.module_utils import basic
-from ansible.plugins.action import ActionBase
 from ansible.module_utils.common import warnings as module_warnings
+from ansible.plugins.action import ActionBase
 from ansible.vars.clean import remove_internal_keys
 
 try:  # ansible-core 2.19 and later: serialization profiles for module input and output, and the flag
@@ -87,6 +87,8 @@ def execute(action, module_args, task_vars):
             importlib.import_module(module_file(name)).main()
     except SystemExit as end:  # exit_json and fail_json end here, as they end a module's process
         rc = end.code if isinstance(end.code, int) else (0 if end.code is None else 1)
+        if not isinstance(end.code, (int, type(None))):
+            stderr.write('%s\n' % end.code)  # sys.exit('text'): Python prints the text as it exits
     except Exception:  # pylint: disable=broad-exception-caught
         stderr.write(traceback.format_exc())  # what a module's process prints as it dies
         rc = 1

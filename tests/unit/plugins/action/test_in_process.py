@@ -130,6 +130,7 @@ MODULES = dict(
               '    module.exit_json(changed=True, said=module.params["word"])\n',
     dies='def main():\n    raise RuntimeError("the module broke")\n',
     prints='import sys\ndef main():\n    print("not json")\n    sys.exit(3)\n',
+    says='import sys\ndef main():\n    sys.exit("cannot go on")\n',
 )
 
 
@@ -166,3 +167,9 @@ def test_a_module_that_prints_no_result_fails_with_what_it_printed(action):
     action._task.resolved_action = 'x.y.prints'
     result = in_process.execute(action, {}, {})
     assert result['failed'] and result['module_stdout'].strip() == 'not json' and result['rc'] == 3
+
+
+def test_a_module_that_exits_with_a_text_fails_with_it(action):
+    action._task.resolved_action = 'x.y.says'
+    result = in_process.execute(action, {}, {})
+    assert result['failed'] and result['module_stderr'] == 'cannot go on\n' and result['rc'] == 1
