@@ -39,8 +39,11 @@ JUMP_CHECK_TIMEOUT = 30
 # seconds (a TCP connect and the server's first bytes, no ssh process), and the next try starts as
 # soon as an SSH server answers there. Where the port is not reached directly (a proxy in the SSH
 # options Ansible knows of, or one in an ssh_config it does not) tries come every FALLBACK_EVERY s.
+# A look gives up on a connect after CONNECT_TIMEOUT s (a guest whose address does not answer ARP
+# yet), on the banner of an accepted connection after BANNER_TIMEOUT s (a busy guest's sshd is slow).
 BANNER_EVERY = 0.1
-BANNER_TIMEOUT = 0.5
+CONNECT_TIMEOUT = 0.5
+BANNER_TIMEOUT = 3.0
 FALLBACK_EVERY = 5.0
 
 
@@ -56,11 +59,11 @@ def hop_failure(jump):
     return to_text(answer.stderr or answer.stdout or 'exit code %d' % answer.returncode).strip()
 
 
-def ssh_banner(host, port, timeout=BANNER_TIMEOUT):
+def ssh_banner(host, port):
     """Whether an SSH server answers at ``host``:``port`` now: its first bytes are ``SSH-``."""
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as sock:
+            sock.settimeout(BANNER_TIMEOUT)
             return sock.recv(64).startswith(b'SSH-')
     except OSError:  # refused, unreachable, timed out, reset
         return False

@@ -186,19 +186,25 @@ def test_ssh_banner_on_real_sockets():
     import socket  # pylint: disable=import-outside-toplevel
     import threading  # pylint: disable=import-outside-toplevel
 
-    def serve(first_bytes):
+    def serve(first_bytes, after=None):
         server = socket.socket()
         server.bind(('127.0.0.1', 0))
         server.listen(1)
 
         def answer():
             peer, unused = server.accept()
+            if after is not None:
+                after.wait(10)
             peer.sendall(first_bytes)
             peer.close()
             server.close()
         threading.Thread(target=answer, daemon=True).start()
         return server.getsockname()[1]
     assert wait_for_ssh.ssh_banner('127.0.0.1', serve(b'SSH-2.0-dropbear\r\n'))
+    # a busy guest's sshd sends its banner later than a connect may take: it is waited for
+    late = threading.Event()
+    threading.Timer(wait_for_ssh.CONNECT_TIMEOUT * 2, late.set).start()
+    assert wait_for_ssh.ssh_banner('127.0.0.1', serve(b'SSH-2.0-OpenSSH_9.2\r\n', after=late))
     assert not wait_for_ssh.ssh_banner('127.0.0.1', serve(b'HTTP/1.1 400 Bad Request\r\n'))
     closed = socket.socket()
     closed.bind(('127.0.0.1', 0))
