@@ -7,6 +7,7 @@ PYTHON   ?= python3.11
 BIN      := $(CURDIR)/$(VENV)/bin
 LAB      := $(CURDIR)/tests/lab/lab
 REMOTE   := $(CURDIR)/tests/lab/remote
+ROOTLESS := $(CURDIR)/tests/lab/rootless
 RESULTS  := $(CURDIR)/tests/output/results
 COLL     := $(CURDIR)/.collections/ansible_collections/vagrantless/libvirt
 # Outside the checkout: inside it, ansible-test would ask git and see an ignored tree.
@@ -15,7 +16,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv lab lab-down generated smoke units sanity lint integration e2e remote remote-down reliability molecule ee demo demo-down summary test clean .build
+.PHONY: help venv lab lab-down generated smoke units sanity lint integration e2e remote remote-down rootless rootless-down reliability molecule ee demo demo-down summary test clean .build
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -100,6 +101,25 @@ remote: venv lab  ## the remote-hypervisor bed: a controller namespace reaching 
 remote-down:  ## remove the remote-hypervisor bed (its sshd, veth, namespace, keys)
 	$(REMOTE) down
 
+# pytest runs AS the unprivileged user vlt-rootless (tests/lab/rootless exec): in namespace vlt-rl (lo
+# only), from the synced collection, with the user's venv, no system libvirt. `up` (which syncs this
+# checkout) and the tests hold the lab lock together: another checkout's `up` syncs its own tree.
+# The report is written where the user may write, then copied; a run that wrote none is a failure.
+ROOTLESS_REPORT := <testsuite name="rootless" tests="1" failures="1"><testcase classname="rootless" name="the rootless layer wrote a report"><failure message="pytest as the bed user wrote no report (exit %s)"/></testcase></testsuite>\n
+rootless: lab  ## the rootless bed: an unprivileged user with qemu:///session and QEMU user-mode networking, and its tests (TESTS=-k name for some)
+	mkdir -p $(RESULTS)
+	rm -f $(RESULTS)/rootless.xml
+	$(LAB) locked sh -c 'bed=$$1; shift; "$$bed" up && eval "$$("$$bed" env)" && rm -rf "$${ROOTLESS_HOME:?}/results" && \
+	    exec "$$bed" exec python -m pytest -v -p no:cacheprovider --junitxml="$$ROOTLESS_HOME/results/rootless.xml" \
+	    tests/rootless "$$@"' sh $(ROOTLESS) $(TESTS); \
+	rc=$$?; report=$$($(ROOTLESS) env | sed -n 's/^ROOTLESS_HOME=//p')/results/rootless.xml; \
+	if [ -f "$$report" ] && [ ! -L "$$report" ]; then cp "$$report" $(RESULTS)/rootless.xml; \
+	else printf '$(ROOTLESS_REPORT)' "$$rc" > $(RESULTS)/rootless.xml; [ $$rc != 0 ] || rc=1; fi; \
+	exit $$rc
+
+rootless-down:  ## stop the rootless bed's session libvirtd and guests, remove its namespace and the user's libvirt state (the user and its venv stay)
+	$(ROOTLESS) down
+
 reliability: venv lab  ## bad inputs, the idempotence and check-mode matrix of every module, in the lab
 	$(LAB) locked tests/reliability/run
 
@@ -129,7 +149,7 @@ summary:
 	@$(BIN)/python tests/summary.py --checks-only integration units=$(RESULTS)/units.xml \
 	    "sanity=$(RESULTS)/ansible-test-sanity-*.xml" lint=$(RESULTS)/lint.xml ee=$(RESULTS)/ee.xml \
 	    smoke=$(RESULTS)/smoke.xml "integration=$(RESULTS)/integration/*.xml" e2e=$(RESULTS)/e2e.xml \
-	    remote=$(RESULTS)/remote.xml reliability=$(RESULTS)/reliability.xml molecule=$(RESULTS)/molecule.xml
+	    remote=$(RESULTS)/remote.xml rootless=$(RESULTS)/rootless.xml reliability=$(RESULTS)/reliability.xml molecule=$(RESULTS)/molecule.xml
 
 # The Debian box (about 2 minutes, mostly download and unpacking) builds in the background while
 # the first layers run; e2e's own `lab box debian` waits for it (a lock), or builds it if it failed.
@@ -138,7 +158,7 @@ test:  ## everything, with the lab; ends with the count of tests run
 	mkdir -p $(RESULTS)
 	-$(MAKE) venv
 	$(LAB) box debian > $(RESULTS)/debian-box.log 2>&1 &
-	-$(MAKE) -k units sanity lint ee smoke integration e2e remote reliability molecule
+	-$(MAKE) -k units sanity lint ee smoke integration e2e remote rootless reliability molecule
 	$(MAKE) --no-print-directory summary
 
 clean:  ## remove the venv copies and test output (not the lab cache)
