@@ -81,6 +81,7 @@ drop_stale_blocks() {
     for path in /sys/class/net/*; do
         read -r found < "$path/address" && macs="$macs$found "
     done
+    # shellcheck disable=SC2013  # one MAC per line, each a word ([0-9a-f:]+); the loop edits the file it reads
     for mac in $(awk '/^# vagrantless [0-9a-f:]+ begin$/ { print $3 }' /etc/network/interfaces); do
         case "$macs" in *" $mac "*) continue ;; esac
         begin="# vagrantless $mac begin" end="# vagrantless $mac end"
