@@ -21,16 +21,33 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils import files
 LOCK_DIR = '/run/lock/vagrantless'
 
 
+def lock_dir(uid=None, environ=None):
+    """Where this user's named locks live: root's (the system libvirt's pools) in LOCK_DIR; an
+    ordinary user's (its session's pools, its box store) in its own runtime directory, which
+    no other user can write to, else in a directory of its own under /tmp."""
+    uid = os.geteuid() if uid is None else uid
+    environ = os.environ if environ is None else environ
+    if uid == 0:
+        return LOCK_DIR
+    runtime = environ.get('XDG_RUNTIME_DIR')
+    if runtime and os.path.isabs(runtime):
+        return os.path.join(runtime, 'vagrantless', 'locks')
+    return '/tmp/vagrantless-locks-%d' % uid
+
+
 @contextlib.contextmanager
 def named_lock(*parts):
     """An exclusive lock on this host for the thing ``parts`` name (a pool's volume, a box)."""
-    if not os.path.isdir(LOCK_DIR):
+    directory = lock_dir()
+    if not os.path.isdir(directory):
         try:
-            os.makedirs(LOCK_DIR, 0o755)
+            os.makedirs(directory, 0o700 if directory != LOCK_DIR else 0o755)
         except OSError as error:
             if error.errno != errno.EEXIST:
                 raise
-    path = os.path.join(LOCK_DIR, '--'.join(parts).replace('/', '_') + '.lock')
+    if directory != LOCK_DIR and os.lstat(directory).st_uid != os.geteuid():
+        raise PermissionError(errno.EPERM, 'the lock directory is not this user\'s own', directory)
+    path = os.path.join(directory, '--'.join(parts).replace('/', '_') + '.lock')
     with open(path, 'a') as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -315,12 +315,30 @@ def check_members(archive):
             raise BoxError('the box archive holds %r, which is not a plain file: refused' % name)
 
 
+def _extract_checked(archive, destination):
+    """What tarfile's data filter does, for a Python without it (before 3.11.4 and 3.12, as
+    Debian 12's 3.11.2): the members check_members let through (plain files and directories
+    inside the box) written as new files, never through a link, with no mode but 0644/0755."""
+    for member in archive.getmembers():
+        target = os.path.join(destination, *member.name.replace('\\', '/').split('/'))
+        if member.isdir():
+            os.makedirs(target, 0o755, exist_ok=True)
+            continue
+        os.makedirs(os.path.dirname(target), 0o755, exist_ok=True)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o644)
+        with os.fdopen(descriptor, 'wb') as sink:
+            shutil.copyfileobj(archive.extractfile(member), sink, 1024 * 1024)
+
+
 def extract(archive_path, destination):
     """Extract a box archive (tar, optionally compressed) safely into ``destination``."""
     try:
         with tarfile.open(archive_path, 'r:*') as archive:
             check_members(archive)
-            archive.extractall(destination, filter='data')
+            if hasattr(tarfile, 'data_filter'):
+                archive.extractall(destination, filter='data')
+            else:
+                _extract_checked(archive, destination)
     except (tarfile.TarError, EOFError, OSError) as error:
         raise BoxError('the box archive is corrupt or unreadable: %s' % error)
 

@@ -40,11 +40,13 @@ def images(tmp_path_factory):
 
 
 def archive(path, members, compress=''):
-    """A tar at ``path`` of (name, data or link target, tar type) members."""
+    """A tar at ``path`` of (name, data or link target, tar type[, mode]) members."""
     with tarfile.open(str(path), 'w' + (':' + compress if compress else '')) as tar:
-        for name, data, kind in members:
+        for member in members:
+            name, data, kind = member[:3]
             info = tarfile.TarInfo(name)
             info.type = kind
+            info.mode = member[3] if len(member) > 3 else info.mode
             if kind in (tarfile.SYMTYPE, tarfile.LNKTYPE):
                 info.linkname = data
                 tar.addfile(info)
