@@ -22,6 +22,8 @@ description:
     naming the domain and the key; the machine is listed without it.
   - A lease file entry of the wrong shape, a lease host name that is no valid host name and a
     network of any shape (no netmask, a prefix, no address) never fail the inventory.
+  - A machine of a per-user libvirt (C(qemu:///session)) whose user-mode interface forwards its SSH port
+    gets that forward as C(ansible_host) and C(ansible_port) (C(127.0.0.1:2200)), and no lease is looked up.
   - Every host also gets C(libvirt_domain), C(libvirt_uuid), C(libvirt_state), C(libvirt_uri),
     C(libvirt_macs) and C(libvirt_addresses).
   - Groups are made per network (C(libvirt_network_<name>)), per lab (C(lab_<name>)) and
@@ -91,6 +93,7 @@ plugin: vagrantless.libvirt.leases
 uris:
   - qemu:///system
   - qemu+ssh://admin@hv2/system?keyfile=/home/admin/.ssh/id_ed25519
+  - qemu:///session
 hostname: machine
 keyed_groups:
   - key: vagrantless_lab
@@ -106,7 +109,8 @@ from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, jump, leases, metadata, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
+    connection, jump, leases, metadata, usernet, validate, xmltree)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
     LibvirtConnectionError, libvirt, open_connection)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import run_state
@@ -225,11 +229,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         tree = xmltree.parse(domain.XMLDesc(0))
         interfaces = [i for i in leases.domain_interfaces(tree) if i['mac']
                       and (not wanted_networks or i['network'] in wanted_networks)]
-        records = book.lookup(interfaces, domain) if interfaces else []
-        ip = leases.management_ip(records, interfaces, self.get_option('management_network'))
         record = checked_record(metadata.from_domain_xml(tree), domain.name(), self.display.warning)
+        forward = usernet.ssh_forward(tree, record.get('ssh_port', 22))
+        if forward is not None:  # a session machine: SSH at its host forward, no lease to look up
+            ip, port, records = '127.0.0.1' if forward[0] == '0.0.0.0' else forward[0], forward[1], []
+        else:
+            records = book.lookup(interfaces, domain) if interfaces else []
+            ip, port = leases.management_ip(records, interfaces, self.get_option('management_network')), None
         return dict(name=domain.name(), uuid=domain.UUIDString(), state=state, uri=uri, interfaces=interfaces,
-                    addresses=records, ip=ip, record=record)
+                    addresses=records, ip=ip, port=port, record=record)
 
     def _candidates(self, machine):
         """(name, where it comes from) in the order of preference of the ``hostname`` option."""
@@ -290,6 +298,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for key, name in METADATA_VARS.items():
             if machine['record'].get(key):
                 variables[name] = machine['record'][key]
+        if machine.get('port'):
+            variables['ansible_port'] = machine['port']
         for name, value in variables.items():
             self.inventory.set_variable(host, name, value)
         groups = [group_name('libvirt_state', machine['state'])]

@@ -13,10 +13,7 @@ import os
 import re
 import traceback
 
-try:
-    from urllib.parse import quote, urlencode
-except ImportError:  # pragma: no cover - Python 2 only
-    from urllib import quote, urlencode
+from ansible.module_utils.six.moves.urllib.parse import quote, urlencode, urlsplit
 
 LIBVIRT_IMPORT_ERROR = None
 try:
@@ -200,6 +197,14 @@ def build_uri(params, home=None):
     if query:
         uri += '?' + urlencode(query, safe='/')
     return uri
+
+
+def is_session(params):
+    """Whether the connection options reach a per-user (session) libvirt: ``qemu_use_session``,
+    or a URI whose path is ``/session``."""
+    if params.get('uri'):
+        return urlsplit(params['uri']).path.rstrip('/') == '/session'
+    return bool(params.get('qemu_use_session'))
 
 
 def system_uri(params):

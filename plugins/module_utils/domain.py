@@ -12,7 +12,8 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, lifecycle, metadata, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
+    domain_xml, lifecycle, locks, metadata, usernet, xmltree)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import network as networks
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import network_cleanup
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import pool as pools
@@ -74,6 +75,7 @@ def restart_view(tree):
         ('graphics', tuple(attrs(g, 'type', 'listen', 'keymap', 'passwd', 'autoport')
                            for g in devices.findall('graphics'))),
         ('video', tuple(attrs(v.find('model'), 'type', 'vram') for v in devices.findall('video'))),
+        ('QEMU command line', tuple(usernet.commandline_args(tree))),
     )
 
 
@@ -151,8 +153,14 @@ class DomainManager(Manager):
 
     def ensure(self, conn):
         """Converge; when another run changed the domain between our read and our write (both
-        defining or starting it), read again and converge once more."""
-        return self.retrying_race(RACE_ERRORS, self._ensure, conn)
+        defining or starting it), read again and converge once more. A domain with host forwards
+        chooses its ports and is defined holding this host's lock on them, so that two domains
+        defined at once never take the same one."""
+        interfaces = self.spec.params.get('interfaces') or [] if self.spec is not None else []
+        if self.check_mode or not any(iface.get('type') == 'user' for iface in interfaces):
+            return self.retrying_race(RACE_ERRORS, self._ensure, conn)
+        with locks.named_lock('host-forwards'):
+            return self.retrying_race(RACE_ERRORS, self._ensure, conn)
 
     def _ensure(self, conn):
         domain = find(conn, self.params['name'])
@@ -168,6 +176,7 @@ class DomainManager(Manager):
             self._absent(conn, domain, current)
             self.diff.resource(self.what, xmltree.diff(current, None), dict(state=before_state) if domain else None)
             return self.finish()
+        self._resolve_forwards(conn, domain, current, before_state)
         assumed = []  # in check mode: what an earlier step of the same run makes (predicted only)
         files = disk_files(conn, self.spec.params, self.check_mode, assumed)
         check_networks(conn, self.spec.params, self.check_mode, assumed)
@@ -195,6 +204,23 @@ class DomainManager(Manager):
             if autostart is not None and bool(domain.autostart()) != autostart:
                 domain.setAutostart(1 if autostart else 0)
         return self.finish(domain=self._describe(domain))
+
+    def _resolve_forwards(self, conn, domain, current, state):
+        """The host port of each forward of a user-mode interface, decided (usernet.resolve) against
+        the domain's own and every other domain's of this connection."""
+        interfaces = self.spec.params.get('interfaces') or []
+        if not any(iface.get('type') == 'user' for iface in interfaces):
+            return
+        others = []
+        for other in conn.listAllDomains(0):
+            if domain is None or other.UUIDString() != domain.UUIDString():
+                try:
+                    others.append(xmltree.parse(inactive_xml(other, libvirt.VIR_DOMAIN_XML_INACTIVE)))
+                except libvirt.libvirtError as error:
+                    if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                        raise  # else undefined since it was listed: it forwards nothing
+        self.spec.params['interfaces'] = usernet.resolve(interfaces, current, others,
+                                                         running=state in ('running', 'paused'))
 
     @staticmethod
     def _live(domain):
@@ -297,4 +323,5 @@ class DomainManager(Manager):
         return dict(name=domain.name(), uuid=domain.UUIDString(), state=run_state(domain), id=domain.ID(),
                     autostart=bool(domain.autostart()),
                     macs=[m.get('address') for m in tree.findall('devices/interface/mac')],
-                    disks=[s.get('file') for s in tree.findall('devices/disk/source') if s.get('file')])
+                    disks=[s.get('file') for s in tree.findall('devices/disk/source') if s.get('file')],
+                    forwards=usernet.defined_forwards(tree))

@@ -14,7 +14,7 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, usernet, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain_options import (
     CPU_FEATURE_POLICIES, INPUT_BUSES, INPUT_TYPES, MEMORY_BACKING)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
@@ -98,6 +98,7 @@ def check_options(params):
     each refused naming the item (``filesystems[0].source``)."""
     for index, feature in enumerate(params.get('features') or []):
         validate.xml_name(feature, 'features[%d]' % index)
+    usernet.check(params.get('interfaces'), params.get('nic_model_type'))
     for index, item in enumerate(_items(params, 'hyperv_features')):
         validate.xml_name(_required(item, 'name', 'hyperv_features[%d]' % index), 'hyperv_features[%d].name' % index)
     for index, item in enumerate(_items(params, 'memorybacking')):
@@ -194,8 +195,9 @@ def build(spec, disk_paths):
         xmltree.sub(devices, 'emulator', text=params['emulator_path'])
     for index, disk in enumerate(params.get('disks') or []):
         devices.append(_disk(params, disk, disk_paths[index]))
-    for index, iface in enumerate(params.get('interfaces') or []):
-        devices.append(_interface(params, iface))
+    for iface in params.get('interfaces') or []:
+        if not usernet.on_commandline(iface):  # those are QEMU's arguments (domain_xml)
+            devices.append(_interface(params, iface))
     for node in _extra_devices(params):
         devices.append(node)
     serial = params.get('serial_log')
@@ -211,7 +213,7 @@ def build(spec, disk_paths):
         xmltree.sub(node, 'target', {'type': 'isa-serial', 'port': 0})
     elif spec.new:
         node = xmltree.sub(devices, 'serial', {'type': 'pty'})
-        if not params.get('qemu_use_session'):
+        if not connection.is_session(params):
             # the console also logged, so a machine that never gets an address can say why
             xmltree.sub(node, 'log', {'file': '%s/%s-console.log' % (CONSOLE_LOG_DIR, spec.name), 'append': 'off'})
         xmltree.sub(node, 'target', {'type': 'isa-serial', 'port': 0})

@@ -44,7 +44,7 @@ CPU_MODES = ('host-model', 'host-passthrough', 'custom', 'maximum')
 DISK_BUSES = ('virtio', 'scsi', 'sata', 'ide', 'usb')
 CACHE_MODES = ('default', 'none', 'writethrough', 'writeback', 'directsync', 'unsafe')
 BOOT_DEVICES = ('hd', 'network', 'cdrom', 'fd')
-INTERFACE_TYPES = ('network', 'bridge', 'direct', 'udp', 'server', 'client', 'mcast')
+INTERFACE_TYPES = ('network', 'bridge', 'direct', 'udp', 'server', 'client', 'mcast', 'user')
 # the children of libvirt's <memoryBacking>
 MEMORY_BACKING = ('hugepages', 'nosharepages', 'locked', 'source', 'access', 'allocation', 'discard')
 CPU_FEATURE_POLICIES = ('force', 'require', 'optional', 'disable', 'forbid')
@@ -145,8 +145,14 @@ OPTIONS = Options(
             elements='dict', new_default=[], setting=None,
             suboptions=[
                 Option('type', 'str',
-                       ('C(network) (a libvirt network), C(bridge) (a host bridge), C(direct) (macvtap, a public '
-                        'network), or a tunnel between guests, C(udp), C(server) and C(client) (TCP) or C(mcast).'),
+                       ['C(network) (a libvirt network), C(bridge) (a host bridge), C(direct) (macvtap, a public '
+                        'network), a tunnel between guests, C(udp), C(server) and C(client) (TCP) or C(mcast), or '
+                        "C(user), QEMU's user-mode network with host forwards (O(interfaces[].forwards)), which needs "
+                        'no root (a machine of C(qemu:///session)).',
+                        'A C(user) interface, and a C(mcast) one with a O(interfaces[].tunnel_local_ip), are given '
+                        "on QEMU's command line (libvirt 9.0 has neither user-mode forwards nor a local address for "
+                        'multicast), each on its own PCI slot from C(0x10), with a O(interfaces[].mac) required; a '
+                        'C(mcast) link bound to C(127.0.0.1) never leaves the host.'],
                        default='network', choices=INTERFACE_TYPES),
                 Option('network', 'str', 'The libvirt network.'),
                 Option('bridge', 'str', 'The host bridge.'),
@@ -162,7 +168,8 @@ OPTIONS = Options(
                 Option('tunnel_ip', 'str',
                        'The address of a tunnel (default C(127.0.0.1), C(239.255.1.1) for C(mcast)).'),
                 Option('tunnel_port', 'int', 'The port of a tunnel.'),
-                Option('tunnel_local_ip', 'str', 'The local address of a C(udp) tunnel.'),
+                Option('tunnel_local_ip', 'str',
+                       'The local address of a C(udp) tunnel, or the address a C(mcast) link is bound to.'),
                 Option('tunnel_local_port', 'int', 'The local port of a C(udp) tunnel.'),
                 Option('driver_name', 'str', 'The backend driver (C(vhost), C(qemu)).'),
                 Option('driver_queues', 'int', 'The number of queues (multiqueue).'),
@@ -170,6 +177,18 @@ OPTIONS = Options(
                 Option('mtu', 'int', 'The interface MTU.'),
                 Option('pci_bus', 'str', 'The PCI bus of the interface (with O(interfaces[].pci_slot)).'),
                 Option('pci_slot', 'str', 'The PCI slot of the interface (with O(interfaces[].pci_bus)).'),
+                Option('forwards', 'list',
+                       ['Host ports forwarded to the guest by a C(user) interface.',
+                        'A forward without a host port keeps the one the domain has for that guest port, else gets '
+                        "the first free one from 2200 to 2250 (Vagrant's C(usable_port_range)); a host port that "
+                        'another domain forwards from, or that something else listens on, is refused.'],
+                       elements='dict',
+                       suboptions=[
+                           Option('guest', 'int', 'The guest port.', required=True),
+                           Option('host', 'int', 'The host port; C(0) or unset, one chosen free.', default=0),
+                           Option('host_ip', 'str', 'The host address it listens on.', default='127.0.0.1'),
+                           Option('guest_ip', 'str', "The guest address; default the guest's own."),
+                       ]),
             ]),
     _option('graphics_type', 'str', 'The display protocol.', choices=GRAPHICS_TYPES, new_default='vnc',
             part='graphics'),

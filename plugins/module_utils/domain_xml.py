@@ -14,7 +14,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    domain_devices, domain_options, metadata, validate, xmltree)
+    domain_devices, domain_options, metadata, usernet, validate, xmltree)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import check_xml_options
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
@@ -31,7 +31,9 @@ DOMAIN_TYPES = {'kvm': 'kvm', 'qemu': 'qemu'}
 DEFAULTS = domain_options.NEW_DOMAIN_DEFAULTS
 DEFINITION_OPTIONS = domain_options.DEFINITION_OPTIONS
 PARTS = domain_options.parts()
-QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
+QEMU_NS = usernet.QEMU_NS
+# the command line is owned whole by the options that build it (interfaces on it, qemuargs, qemuenv)
+COMMANDLINE = 'domain/{%s}commandline' % QEMU_NS
 # identity keys: a disk by its target, an interface by its MAC, a channel by its name...
 KEYS = {
     'devices/disk': xmltree.attribute_key('target/@dev'),
@@ -127,7 +129,7 @@ class DomainSpec(object):
                                             ('usbs', 'devices/hostdev'), ('redirdevs', 'devices/redirdev'),
                                             ('cpu_features', 'cpu/feature'), ('numa_nodes', 'numa/cell'))
                   if option in self.given]
-        return xmltree.Rules(keys=KEYS, owned=owned)
+        return xmltree.Rules(keys=KEYS, owned=owned, replace=[COMMANDLINE])
 
     def _has(self, *options):
         return self.new or any(option in self.given for option in options)
@@ -207,12 +209,22 @@ class DomainSpec(object):
         return backing
 
     def _qemu_commandline(self, root):
+        """QEMU's own arguments: the interfaces libvirt cannot express (usernet), then qemuargs
+        and qemuenv. Built when one of them is given (or for a new domain); an empty one removes
+        the domain's."""
         params = self.params
-        if not params.get('qemuargs') and not params.get('qemuenv'):
+        if not self._has('interfaces', 'qemuargs', 'qemuenv'):
+            return
+        args = usernet.arguments(params.get('interfaces'), params.get('nic_model_type')) \
+            + [str(arg) for arg in params.get('qemuargs') or []]
+        if not args and not params.get('qemuenv'):
+            if not self.new:
+                xmltree.mark_absent(xmltree.etree.SubElement(root, '{%s}commandline' % QEMU_NS,
+                                                             nsmap={'qemu': QEMU_NS}))
             return
         command = xmltree.etree.SubElement(root, '{%s}commandline' % QEMU_NS, nsmap={'qemu': QEMU_NS})
-        for arg in params.get('qemuargs') or []:
-            xmltree.etree.SubElement(command, '{%s}arg' % QEMU_NS).set('value', str(arg))
+        for arg in args:
+            xmltree.etree.SubElement(command, '{%s}arg' % QEMU_NS).set('value', arg)
         for name in sorted(params.get('qemuenv') or {}):
             env = xmltree.etree.SubElement(command, '{%s}env' % QEMU_NS)
             env.set('name', name)

@@ -52,7 +52,9 @@ class Machine(object):
             (self._get('vagrantless_project_dir') or variables.get('inventory_dir') or 'default').rstrip('/'))
         self.project_dir = self._get('vagrantless_project_dir') or variables.get('inventory_dir') or os.getcwd()
         self.name = self._domain_name()
-        self._networks = machine_networks.MachineNetworks(self.settings, self.name, self.lab)
+        # a per-user libvirt (qemu:///session): no root anywhere, so no libvirt network either
+        self.session = connection.is_session(self.connection())
+        self._networks = machine_networks.MachineNetworks(self.settings, self.name, self.lab, self.session)
 
     def _get(self, name):
         return self.settings.get(name)
@@ -216,7 +218,7 @@ class Machine(object):
             machine_virtual_size=('%dG' % self._get('libvirt_machine_virtual_size')
                                   if self._get('libvirt_machine_virtual_size') else None),
             disks=disks, networks=networks, domain=self._domain(interfaces, cdroms, folders),
-            reservations=reservations, guest_addresses=[n['guest'] for n in networks if n.get('guest')],
+            reservations=reservations, guest_addresses=self._networks.guest_addresses, session=self.session,
             owned_networks=[n['name'] for n in networks if n['owned']],
             synced_folders=folders, forwarded_ports=ports,
             provisioners=machine_guest.provisioners(self.settings, self.project_dir),
@@ -225,7 +227,8 @@ class Machine(object):
             graceful_halt_timeout=self._get('vm_graceful_halt_timeout'),
             shutdown_mode=self._get('libvirt_shutdown_mode'),
             suspend_mode=self._get('libvirt_suspend_mode'), management_network=(
-                self._get('libvirt_management_network_name') if self._get('libvirt_mgmt_attach') else None),
+                self._get('libvirt_management_network_name') if self._get('libvirt_mgmt_attach') and not self.session
+                else None),
             ssh=dict(user=self._get('ssh_username'), port=self._get('ssh_port'), box_key=ssh_key,
                      box_key_source=key_source, packaged_key=packaged_key,
                      key=inserted_key or ssh_key, insert_key=bool(inserted_key), jump=self.jump()),

@@ -7,7 +7,12 @@ interfaces and the forwarded ports, and libvirt_network's own checks of those ne
 before anything is touched.
 
 A machine's MACs are derived from its domain name, never random, so that its reservations
-exist before it boots and a second run finds the same ones."""
+exist before it boots and a second run finds the same ones.
+
+A machine of a session (``qemu:///session``, no root) gets no libvirt network: its management
+interface is QEMU's user mode with the SSH port (and every forwarded port) forwarded from the
+hypervisor's loopback, and each private network is a multicast link on the loopback shared by the
+lab's machines on that subnet, with the machine's address set in the guest."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -18,7 +23,7 @@ import hashlib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
-    forwarded_port, machine_options, network_xml, validate)
+    forwarded_port, machine_options, network_xml, usernet, validate)
 
 NETWORK_KINDS = ('private_network', 'public_network', 'forwarded_port')
 DHCP_NETWORK = '172.28.128.0/24'  # Vagrant's default for `private_network, type: dhcp`
@@ -29,7 +34,7 @@ NETWORK_ITEM_OPTIONS = dict(
         ('str', ('ip', 'netmask', 'type', 'mac', 'network_name', 'network_address', 'forward_mode', 'forward_device',
                  'host_ip', 'domain_name', 'dhcp_start', 'dhcp_stop', 'dhcp_bootp_file', 'dhcp_bootp_server',
                  'ipv6_address', 'model_type', 'driver_name', 'iface_name', 'bus', 'slot', 'dev', 'mode',
-                 'portgroup', 'tunnel_type', 'tunnel_ip', 'tunnel_local_ip', 'guest_ip')),
+                 'portgroup', 'tunnel_type', 'tunnel_ip', 'tunnel_local_ip', 'guest_ip', 'id')),
         ('int', ('mtu', 'ipv6_prefix', 'driver_queues', 'tunnel_port', 'tunnel_local_port')),
         ('bool', ('dhcp_enabled', 'guest_ipv6', 'autostart', 'ovs', 'trust_guest_rx_filters', 'auto_config')))
     for name in names)
@@ -53,22 +58,33 @@ class MachineNetworks(object):
     """The networks, interfaces and forwarded ports of one machine (``settings``, a
     ``machine_options.MachineSettings``; ``name``, its domain; ``lab``, its lab)."""
 
-    def __init__(self, settings, name, lab):
+    def __init__(self, settings, name, lab, session=False):
         self.settings = settings
         self.name = name
         self.lab = lab
+        self.session = session
         self._origins = []
+        self.guest_addresses = []  # the addresses set in the guest, as build() found them
 
     def build(self):
-        """The networks libvirt_network ensures, the domain's interfaces and the forwarded ports."""
+        """The networks libvirt_network ensures, the domain's interfaces and the forwarded ports
+        (SSH tunnels; a session machine's are forwards of its management interface instead)."""
         settings, get = self.settings, self.settings.get
         networks, interfaces, ports = [], [], []
         self._origins = []  # the setting each network comes from, to name it in a refusal
+        self.guest_addresses = []
+        management = None
         if get('libvirt_mgmt_attach'):
-            self._origins.append(None)
             mac = get('libvirt_management_network_mac')
             mac = settings.checked('libvirt_management_network_mac', validate.mac, mac) if mac \
                 else derived_mac(self.name + '/0')
+            if self.session:
+                # the SSH port forwarded from the hypervisor's loopback, its host port chosen free
+                management = dict(type='user', mac=mac, forwards=[dict(guest=get('ssh_port'), host=0,
+                                                                       host_ip='127.0.0.1')])
+                interfaces.append(management)
+        if get('libvirt_mgmt_attach') and not self.session:
+            self._origins.append(None)
             name = get('libvirt_management_network_name')
             networks.append(dict(
                 name=name, address=get('libvirt_management_network_address'),
@@ -91,21 +107,58 @@ class MachineNetworks(object):
             options = self._network_options(
                 option, machine_options.strip_libvirt_prefix(settings.mapping(option, options or {})))
             if kind == 'forwarded_port':
-                ports.append(self._forwarded_port(option, options))
+                port = self._forwarded_port(option, options)
+                if self.session:
+                    self._session_forward(option, port, management)
+                else:
+                    ports.append(port)
                 continue
             mac = options.get('mac')
             mac = settings.checked(option + '.mac', validate.mac, mac) if mac \
                 else derived_mac('%s/%d' % (self.name, len(interfaces)))
             if kind == 'public_network':
+                if self.session:
+                    settings.fail(option, options, 'a private network or a forwarded port: a public network is a '
+                                  "host bridge or device, which a session (qemu:///session) cannot attach without root")
                 interfaces.append(_public_interface(options, mac))
             elif options.get('tunnel_type'):
                 interfaces.append(self._tunnel_interface(option, options, mac))
             else:
                 network = self._private_network(option, options, mac)
+                if network['guest']:
+                    self.guest_addresses.append(network['guest'])
+                if self.session:
+                    interfaces.append(self._multicast_link(option, options, network, mac))
+                    continue
                 networks.append(network)
                 self._origins.append(option)
                 interfaces.append(_interface(options, network['name'], mac))
         return networks, interfaces, ports
+
+    def _session_forward(self, option, port, management):
+        """A forwarded port of a session machine: a host forward of its management interface
+        (``id: ssh`` gives the SSH forward its host port, as in Vagrant)."""
+        if management is None:
+            self.settings.fail(option, port, 'libvirt_mgmt_attach: true (a session machine forwards ports through '
+                               'its user-mode management interface)')
+        forward = dict(guest=port['guest'], host=port['host'], guest_ip=port['guest_ip'],
+                       host_ip='0.0.0.0' if port['host_ip'] == '*' else port['host_ip'])
+        if port['id'] == 'ssh':
+            management['forwards'][0] = dict(forward, guest=self.settings.get('ssh_port'))
+        else:
+            management['forwards'].append(forward)
+
+    def _multicast_link(self, option, options, network, mac):
+        """A session machine's private network: the lab's multicast link on the loopback for the
+        network's subnet (no DHCP server there: the address is set in the guest)."""
+        if not network.get('ip') or network['guest'] is None:
+            self.settings.fail(option, options, 'an ip, configured in the guest (auto_config true): a session '
+                               "machine's private network is a link between the lab's machines on this host, "
+                               'with no DHCP server and no network of its own')
+        group, port = usernet.multicast_link(self.lab, validate.netaddr.IPNetwork(
+            '%s/%s' % (network['ip'], network['netmask'])).cidr)
+        return dict(type='mcast', mac=mac, model=options.get('model_type'), tunnel_ip=group, tunnel_port=port,
+                    tunnel_local_ip='127.0.0.1')
 
     def _network_options(self, option, options):
         """The typed options of a vm_networks item checked and converted (``"1500"`` -> 1500)."""
@@ -194,7 +247,7 @@ class MachineNetworks(object):
         if guest_ip is not None:
             settings.checked(option + '.guest_ip', forwarded_port.remote_host, guest_ip, 'guest_ip')
         return dict(guest=options['guest'], host=options['host'], host_ip=host_ip, guest_ip=guest_ip,
-                    gateway_ports=gateway_ports)
+                    gateway_ports=gateway_ports, id=settings.text(option + '.id', options.get('id')))
 
     def check(self, networks):
         """libvirt_network's own checks of each network ``build`` gave, made now, each refusal named

@@ -11,7 +11,7 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import lifecycle, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import connection, lifecycle, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
     LibvirtOperationError, Manager, check_xml_options, inactive_xml, lookup)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import libvirt
@@ -120,7 +120,7 @@ class PoolManager(Manager):
     def _present(self, pool, current, active):
         # no path given: an existing pool stays where it is, a new one goes to libvirt's default place
         path = self.path or (current.findtext('target/path') if current is not None else None) \
-            or default_path(self.params.get('qemu_use_session'))
+            or default_path(connection.is_session(self.params))
         desired = desired_xml(self.name, self.params['type'], path)
         if current is not None and current.get('type') != self.params['type']:
             raise validate.ValidationError('type', self.params['type'],

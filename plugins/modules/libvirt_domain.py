@@ -234,11 +234,18 @@ options:
     elements: dict
     suboptions:
       type:
-        description: C(network) (a libvirt network), C(bridge) (a host bridge), C(direct) (macvtap, a
-          public network), or a tunnel between guests, C(udp), C(server) and C(client) (TCP) or C(mcast).
+        description:
+          - C(network) (a libvirt network), C(bridge) (a host bridge), C(direct) (macvtap, a public network),
+            a tunnel between guests, C(udp), C(server) and C(client) (TCP) or C(mcast), or C(user), QEMU's
+            user-mode network with host forwards (O(interfaces[].forwards)), which needs no root (a machine
+            of C(qemu:///session)).
+          - A C(user) interface, and a C(mcast) one with a O(interfaces[].tunnel_local_ip), are given
+            on QEMU's command line (libvirt 9.0 has neither user-mode forwards nor a local address for
+            multicast), each on its own PCI slot from C(0x10), with a O(interfaces[].mac) required; a
+            C(mcast) link bound to C(127.0.0.1) never leaves the host.
         type: str
         default: network
-        choices: [network, bridge, direct, udp, server, client, mcast]
+        choices: [network, bridge, direct, udp, server, client, mcast, user]
       network:
         description: The libvirt network.
         type: str
@@ -276,7 +283,7 @@ options:
         description: The port of a tunnel.
         type: int
       tunnel_local_ip:
-        description: The local address of a C(udp) tunnel.
+        description: The local address of a C(udp) tunnel, or the address a C(mcast) link is bound to.
         type: str
       tunnel_local_port:
         description: The local port of a C(udp) tunnel.
@@ -299,6 +306,30 @@ options:
       pci_slot:
         description: The PCI slot of the interface (with O(interfaces[].pci_bus)).
         type: str
+      forwards:
+        description:
+          - Host ports forwarded to the guest by a C(user) interface.
+          - A forward without a host port keeps the one the domain has for that guest port, else gets
+            the first free one from 2200 to 2250 (Vagrant's C(usable_port_range)); a host port that another
+            domain forwards from, or that something else listens on, is refused.
+        type: list
+        elements: dict
+        suboptions:
+          guest:
+            description: The guest port.
+            type: int
+            required: true
+          host:
+            description: The host port; C(0) or unset, one chosen free.
+            type: int
+            default: 0
+          host_ip:
+            description: The host address it listens on.
+            type: str
+            default: 127.0.0.1
+          guest_ip:
+            description: The guest address; default the guest's own.
+            type: str
   graphics_type:
     description:
       - The display protocol.
@@ -756,10 +787,12 @@ domain:
   description:
     - The domain after the run (empty when absent).
     - C(id) is libvirt's id of the running domain, new at every start (C(-1) when it is not running).
+    - C(forwards) are the host forwards of its user-mode interfaces (O(interfaces[].forwards)), each with
+      the host port it got (C(host_ip), C(host), C(guest_ip), C(guest)).
   returned: always
   type: dict
   sample: {name: lab_web, uuid: 4f1e..., state: running, id: 7, autostart: false, macs: ["52:54:00:12:34:56"],
-           disks: [/var/lib/libvirt/images/lab_web.img]}
+           disks: [/var/lib/libvirt/images/lab_web.img], forwards: []}
 restart_required:
   description: The domain runs with an older definition; restart it to apply the change.
   returned: always
@@ -778,7 +811,8 @@ pending_restart:
   description:
     - What the running domain takes only at its next start, when RV(restart_required) is true
       (C(memory), C(cpus), C(cpu mode), C(cpu topology), C(features), C(boot order), C(kernel),
-      C(initrd), C(kernel command line), C(disks), C(interfaces), C(graphics), C(video)); else empty.
+      C(initrd), C(kernel command line), C(disks), C(interfaces), C(graphics), C(video), C(QEMU command line));
+      else empty.
   returned: always
   type: list
   elements: str

@@ -18,6 +18,10 @@ description:
   - Sources are tried in the order given; the first that knows a MAC's address wins.
   - On timeout the failure lists the MACs, the networks, the lease table seen and the
     last lines of the guest's serial console log when the domain logs one to a file.
+  - A domain whose user-mode interface forwards its SSH port (a machine of C(qemu:///session), see
+    M(vagrantless.libvirt.libvirt_domain)'s O(vagrantless.libvirt.libvirt_domain#module:interfaces[].forwards))
+    is reached through that forward - RV(ip) is its host address and RV(port) its host port - and has no
+    lease to look up or wait for.
   - Never reports a change.
 options:
   domain:
@@ -42,6 +46,11 @@ options:
       - Polls four times a second.
     type: int
     default: 0
+  ssh_port:
+    description:
+      - The guest's SSH port, whose host forward (with O(domain)) is the way to reach the machine.
+    type: int
+    default: 22
 extends_documentation_fragment:
   - vagrantless.libvirt.connection
   - vagrantless.libvirt.lease_sources
@@ -82,6 +91,13 @@ ip:
   returned: always
   type: str
   sample: 192.168.121.17
+port:
+  description:
+    - The host port forwarded to the guest's SSH port (O(ssh_port)), for a domain reached through a
+      user-mode forward; else null (SSH is at RV(ip), on the guest's own port).
+  returned: always
+  type: int
+  sample: 2200
 ansible_facts:
   description: Facts added to the host.
   returned: always
@@ -120,7 +136,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import leases, validate, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import leases, usernet, validate, xmltree
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.common import (
     LibvirtOperationError, failing_cleanly)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.connection import (
@@ -129,7 +145,7 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import 
 
 
 def wanted_interfaces(module, conn):
-    """(interfaces, domain, console log) the options point at."""
+    """(interfaces, domain, console log, SSH forward) the options point at."""
     params = module.params
     if params['domain']:
         domain = leases.find_domain(conn, params['domain'])
@@ -139,11 +155,11 @@ def wanted_interfaces(module, conn):
         interfaces = [i for i in leases.domain_interfaces(tree) if i['mac']]
         if params['networks']:
             interfaces = [i for i in interfaces if i['network'] in params['networks']]
-        return interfaces, domain, leases.console_log(tree)
+        return interfaces, domain, leases.console_log(tree), usernet.ssh_forward(tree, params['ssh_port'])
     networks = params['networks'] or [None]
     interfaces = [dict(mac=validate.mac(mac, 'macs[%d]' % index), network=network, type='network')
                   for index, mac in enumerate(params['macs']) for network in networks]
-    return interfaces, None, None
+    return interfaces, None, None, None
 
 
 def main():
@@ -157,6 +173,7 @@ def main():
             wait_timeout=dict(type='int', default=0),
             lease_files=dict(type='list', elements='path', default=[leases.DEFAULT_LEASE_DIR]),
             management_network=dict(type='str', default='vagrant-libvirt'),
+            ssh_port=dict(type='int', default=22),
         ),
         required_one_of=[('domain', 'macs')],
         mutually_exclusive=[('domain', 'macs')],
@@ -165,8 +182,16 @@ def main():
     with failing_cleanly(module, 'addresses of %s' % (module.params['domain'] or module.params['macs'])):
         if module.params['wait_timeout'] < 0:
             raise validate.ValidationError('wait_timeout', module.params['wait_timeout'], '0 or more seconds')
+        validate.port(module.params['ssh_port'], 'ssh_port')
         conn = connect(module)
-        interfaces, domain, console = wanted_interfaces(module, conn)
+        interfaces, domain, console, forward = wanted_interfaces(module, conn)
+        found = {}
+        if domain is not None:
+            found = dict(name=domain.name(), uuid=domain.UUIDString(), id=domain.ID(), state=run_state(domain))
+        if forward is not None:
+            host_ip, port = forward
+            module.exit_json(changed=False, ip='127.0.0.1' if host_ip == '0.0.0.0' else host_ip, port=port,
+                             domain=found, ansible_facts=dict(libvirt_leases=[]))
         if not interfaces:
             where = ' on ' + ', '.join(module.params['networks']) if module.params['networks'] else ''
             raise LibvirtOperationError('domain %s has no interface%s' % (module.params['domain'], where))
@@ -176,10 +201,7 @@ def main():
         except leases.LeaseTimeout as error:
             module.fail_json(msg=str(error), macs=[i['mac'] for i in interfaces])
         ip = leases.management_ip(records, interfaces, module.params['management_network'])
-        found = {}
-        if domain is not None:
-            found = dict(name=domain.name(), uuid=domain.UUIDString(), id=domain.ID(), state=run_state(domain))
-        module.exit_json(changed=False, ip=ip or '', domain=found, ansible_facts=dict(libvirt_leases=records))
+        module.exit_json(changed=False, ip=ip or '', port=None, domain=found, ansible_facts=dict(libvirt_leases=records))
 
 
 if __name__ == '__main__':

@@ -147,7 +147,7 @@ def _up_domain_task():
     with open(os.path.join(ROOT, 'roles', 'up', 'tasks', 'libvirt.yml')) as handle:
         tasks = yaml.safe_load(handle)
     found = [task for block in tasks for task in block.get('block', [block])
-             if 'vagrantless.libvirt.libvirt_domain' in task]
+             if 'vagrantless.libvirt.libvirt_domain' in task and not task.get('check_mode')]
     assert len(found) == 1
     return found[0]
 

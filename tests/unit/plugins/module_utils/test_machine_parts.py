@@ -57,7 +57,7 @@ def test_networks_build_then_check_names_the_setting():
     assert [net['guest_ipv6'] for net in networks] == [True, True]  # vagrant-libvirt's default, both
     assert [iface['mac'] for iface in interfaces] == [machine_networks.derived_mac('shop_web/0'),
                                                       machine_networks.derived_mac('shop_web/1')]
-    assert ports == [dict(guest=80, host=8080, host_ip='127.0.0.1', guest_ip=None, gateway_ports=False)]
+    assert ports == [dict(guest=80, host=8080, host_ip='127.0.0.1', guest_ip=None, gateway_ports=False, id=None)]
     with pytest.raises(ValidationError) as error:
         parts.check(networks)
     assert error.value.option == 'host web: vm_networks[0].dhcp_start'
