@@ -57,7 +57,11 @@ options:
     type: str
   qemu_use_session:
     description:
-      - Use the unprivileged C(qemu:///session) instead of C(qemu:///system).
+      - Use the unprivileged C(qemu:///session) instead of C(qemu:///system) (a URI whose path is
+        C(/session) is a session too), whose default pool directory is C(~/.local/share/libvirt/images).
+      - A machine of the roles then needs no root at all - no libvirt network, its SSH reached through a
+        host forward of QEMU's user-mode network, its private networks multicast links on the loopback
+        (docs/migration.md, "Rootless labs").
     type: bool
     default: false
   system_uri:

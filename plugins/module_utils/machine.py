@@ -219,6 +219,7 @@ class Machine(object):
                                   if self._get('libvirt_machine_virtual_size') else None),
             disks=disks, networks=networks, domain=self._domain(interfaces, cdroms, folders),
             reservations=reservations, guest_addresses=self._networks.guest_addresses, session=self.session,
+            links=self._networks.links,
             owned_networks=[n['name'] for n in networks if n['owned']],
             synced_folders=folders, forwarded_ports=ports,
             provisioners=machine_guest.provisioners(self.settings, self.project_dir),

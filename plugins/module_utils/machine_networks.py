@@ -65,6 +65,7 @@ class MachineNetworks(object):
         self.session = session
         self._origins = []
         self.guest_addresses = []  # the addresses set in the guest, as build() found them
+        self.links = []  # a session machine's private networks (multicast links), by network name
 
     def build(self):
         """The networks libvirt_network ensures, the domain's interfaces and the forwarded ports
@@ -73,6 +74,7 @@ class MachineNetworks(object):
         networks, interfaces, ports = [], [], []
         self._origins = []  # the setting each network comes from, to name it in a refusal
         self.guest_addresses = []
+        self.links = []
         management = None
         if get('libvirt_mgmt_attach'):
             mac = get('libvirt_management_network_mac')
@@ -129,6 +131,7 @@ class MachineNetworks(object):
                     self.guest_addresses.append(network['guest'])
                 if self.session:
                     interfaces.append(self._multicast_link(option, options, network, mac))
+                    self.links.append(dict(name=network['name']))
                     continue
                 networks.append(network)
                 self._origins.append(option)
@@ -296,7 +299,8 @@ def spanning_networks(machines):
     hypervisor has its own of, is no such network."""
     hosts = {}
     for machine in machines:
-        for network in machine.get('networks') or []:
+        # a session machine's private networks are links on its hypervisor's loopback: they stay on one host too
+        for network in (machine.get('networks') or []) + (machine.get('links') or []):
             if network.get('name') and network['name'] != machine.get('management_network'):
                 hosts.setdefault(network['name'], {}).setdefault(machine['hypervisor_name'], []).append(
                     machine['machine'])

@@ -13,7 +13,8 @@ import socket
 
 import pytest
 
-from ansible_collections.vagrantless.libvirt.plugins.module_utils import domain_xml, locks, machine, usernet, xmltree
+from ansible_collections.vagrantless.libvirt.plugins.module_utils import (
+    domain_xml, locks, machine, machine_networks, usernet, xmltree)
 from ansible_collections.vagrantless.libvirt.plugins.module_utils.validate import ValidationError
 
 MAC = '52:54:00:aa:bb:cc'
@@ -190,3 +191,14 @@ def test_an_ordinary_user_locks_in_its_own_runtime_directory():
     assert locks.lock_dir(1000, {'XDG_RUNTIME_DIR': '/run/user/1000'}) == '/run/user/1000/vagrantless/locks'
     assert locks.lock_dir(1000, {'XDG_RUNTIME_DIR': 'relative'}) == '/tmp/vagrantless-locks-1000'
     assert locks.lock_dir(1000, {}) == '/tmp/vagrantless-locks-1000'
+
+
+def test_session_machines_on_two_hypervisors_never_share_a_private_network():
+    web = session(vm_networks=[{'private_network': {'ip': '10.5.0.11'}}])
+    db = session(host='db', libvirt_host='hv2', vm_networks=[{'private_network': {'ip': '10.5.0.12'}}])
+    assert web['links'] == [dict(name='shop-10.5.0.0-24')]
+    assert machine_networks.spanning_networks([web, db]) == [
+        'private network shop-10.5.0.0-24 would span hypervisors hv2 (db), localhost (web): a libvirt network lives '
+        'on one host, so put these machines on one hypervisor (libvirt_host) or give each hypervisor a network of its own']
+    assert machine_networks.spanning_networks([web, session(host='db', vm_networks=[
+        {'private_network': {'ip': '10.5.0.12'}}])]) == []
