@@ -42,6 +42,7 @@ TINY_KEY = os.path.join(LAB_CACHE, 'tiny_key')
 DEBIAN_BOX = os.path.join(LAB_CACHE, 'debian12.box')  # `lab box debian`: a real box, Vagrant's defaults
 VENV_BIN = os.path.join(ROOT, '.venv', 'bin')
 PLAYBOOKS = os.path.join(ROOT, 'playbooks')
+ROOTLESS_BED = os.path.join(ROOT, 'tests', 'lab', 'rootless')
 
 NS = os.environ.get('LAB_NS', 'vlab')
 URI = 'qemu:///system'
@@ -88,6 +89,8 @@ CASES = [
     ('up_running_debian', 'Debian 12 box: up on a running machine', TOOLS),
     ('halt_debian', 'Debian 12 box: halt (graceful, through systemd)', TOOLS),
     ('destroy_debian', 'Debian 12 box: destroy (stopped)', TOOLS),
+    ('up_rootless', 'rootless (an ordinary user, qemu:///session, user-mode network): up, box in its pool', ('ours',)),
+    ('destroy_rootless', 'rootless: destroy (running)', ('ours',)),
 ]
 FLOOR_CASES = [
     ('floor_reserved', 'floor: define + start to first SSH, DHCP reservation'),
@@ -103,7 +106,7 @@ FLOOR_RATIOS = [
 
 
 # First guesses of a phase's seconds (quiet lab), for the budget until a round has measured them.
-GUESS = dict(single=90, floor=30, three=110, floor3=50, big=45, remote=80, debian=300)
+GUESS = dict(single=90, floor=30, three=110, floor3=50, big=45, remote=80, debian=300, rootless=60)
 # Seconds a command may run past the budget before it is ended.
 BUDGET_GRACE = 30
 
@@ -340,6 +343,12 @@ class Libvirt:
             return []
 
 
+def rootless_env():
+    """The rootless bed's ROOTLESS_* variables (tests/lab/rootless env)."""
+    text = subprocess.run([ROOTLESS_BED, 'env'], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    return dict(line.split('=', 1) for line in text.splitlines() if line.startswith('ROOTLESS_') and '=' in line)
+
+
 # ---------------------------------------------------------------- the benchmark
 
 class Bench:
@@ -365,6 +374,7 @@ class Bench:
         self.durations = {}
         self.skipped = []
         self.bed = bed_env() if 'remote' in args.phases else None
+        self.rootless = rootless_env() if 'rootless' in args.phases else None
 
     # ------------------------------------------------------------ setup
 
@@ -388,6 +398,8 @@ class Bench:
                 self.make_project(tool, 'remote', ['m1'], TINY)
             if 'debian' in self.args.phases:
                 self.make_project(tool, 'debian', ['m1'], DEBIAN)
+        if self.rootless:
+            self.make_rootless_project()
 
     def build_big_box(self):
         """A bootable box of 20 GiB virtual size and ~315 MB of qcow2: the tiny box's disk with
@@ -495,6 +507,30 @@ class Bench:
             with open(os.path.join(self.work, 'ours', 'inventory-%s.yml' % kind), 'w') as handle:
                 json.dump(inventory, handle, indent=1)
 
+    def make_rootless_project(self):
+        """The single machine of kind 1 as the rootless bed's user has it: in its session, on QEMU's
+        user-mode network (the bed's copy of the tiny box and key; the same payload, provisioner).
+        Only vagrantless: vagrant-libvirt's session mode needs root for its management network."""
+        bed = self.rootless
+        project = os.path.join(bed['ROOTLESS_HOME'], 'bench')
+        shutil.rmtree(project, ignore_errors=True)
+        os.makedirs(os.path.join(project, 'payload'))
+        for i in range(5):
+            with open(os.path.join(project, 'payload', 'file%d.txt' % i), 'w') as handle:
+                handle.write('vagrantless benchmark payload %d\n' % i * 200)
+        inventory = {'machines': {'vars': {
+            'vagrantless_lab': '%s-rootless' % PREFIX, 'vagrantless_project_dir': project,
+            'vagrantless_state_dir': os.path.join(project, '.vagrantless'), 'libvirt_qemu_use_session': True,
+            'libvirt_driver': 'qemu', 'libvirt_memory': 256, 'libvirt_cpus': 1, 'vm_box': bed['ROOTLESS_BOX_NAME'],
+            'vm_box_url': bed['ROOTLESS_BOX'], 'vm_box_check_update': False,
+            'vm_synced_folders': [{'src': project, 'dest': '/vagrant', 'type': 'rsync'}],
+            'vm_provision': [{'type': 'shell', 'inline': PROVISION}],
+            'ssh_username': 'root', 'ssh_private_key_path': bed['ROOTLESS_KEY'], 'ssh_insert_key': False},
+            'hosts': {'m1': {}}}}
+        with open(os.path.join(project, 'inventory.yml'), 'w') as handle:
+            json.dump(inventory, handle, indent=1)
+        subprocess.run(['chown', '-R', '%s:' % bed['ROOTLESS_USER'], project], check=True)
+
     def vagrant_remote(self):
         """vagrant-libvirt on hv1 as its README says: `host` + `connect_via_ssh` (a `qemu+ssh://`
         URI and a ProxyCommand to the guests); the proxy command is its own default plus the bed's
@@ -526,6 +562,11 @@ class Bench:
     def command(self, tool, kind, verb, check=False, profile=None):
         """The verb's command line, environment and directory; a remote lab's run from the
         controller's namespace, which reaches the lab's libvirtd only over SSH to hv1."""
+        if kind == 'rootless':  # as the bed's user, in its namespace and clean environment (no profile)
+            return ([ROOTLESS_BED, 'exec', 'ansible-playbook', '-i',
+                     os.path.join(self.rootless['ROOTLESS_HOME'], 'bench', 'inventory.yml'),
+                     os.path.join(self.rootless['ROOTLESS_COLLECTION'], 'playbooks', '%s.yml' % verb)],
+                    dict(os.environ), ROOT)
         controller = ['ip', 'netns', 'exec', self.bed['REMOTE_NS']] if kind == 'remote' else []
         if tool == 'vagrant':
             argv = {'up': ['vagrant', 'up', '--provider=libvirt'], 'halt': ['vagrant', 'halt'],
@@ -674,6 +715,20 @@ class Bench:
         self.timed('destroy_debian', tool, 'debian', 'destroy', rnd, profile_tag='destroy_debian')
         self.reset(keep_box=DEBIAN)  # the other tool finds the box in the pool (both name its volume alike)
 
+    def phase_rootless(self, tool, rnd):
+        """The bed's user brings the single machine up in its session and destroys it, the box in its
+        pool (a first up and destroy put it there, logged, not reported). Compared with the same
+        machine bridged: ours' up_warm."""
+        if tool != 'ours':
+            return
+        self.timed('rootless_clean', tool, 'rootless', 'destroy', rnd)  # whatever an interrupted run left
+        if not getattr(self, 'rootless_box_in_pool', False):
+            self.timed('rootless_box_upload', tool, 'rootless', 'up', rnd)
+            self.timed('rootless_box_upload_destroy', tool, 'rootless', 'destroy', rnd)
+            self.rootless_box_in_pool = True
+        self.timed('up_rootless', tool, 'rootless', 'up', rnd)
+        self.timed('destroy_rootless', tool, 'rootless', 'destroy', rnd)
+
     def phase_floor(self, rnd, cases=('floor_reserved', 'floor_new')):
         self.reset(keep_box=TINY)
         self.lv.ensure_network()
@@ -721,8 +776,9 @@ class Bench:
         plan += [(p, r) for r in range(2, self.args.heavy_rounds + 1) for p in ('three', 'floor3')]
         plan += [('big', r) for r in range(2, self.args.big_rounds + 1)]
         plan += [('remote', r) for r in range(2, self.args.remote_rounds + 1)]
+        plan += [('rootless', r) for r in range(1, self.args.rootless_rounds + 1)]
         wanted = dict(single='single', floor='floor', three='three', floor3='floor', big='big', remote='remote',
-                      debian='debian')
+                      debian='debian', rootless='rootless')
         return [(p, r) for p, r in plan if wanted[p] in self.args.phases and (p != 'floor3' or 'three' in self.args.phases)]
 
     def run(self):
@@ -732,7 +788,7 @@ class Bench:
             self.notes.append('playbooks/up.yml, halt.yml or destroy.yml missing: vagrantless not measured')
         first = tools if self.args.first == 'vagrant' else list(reversed(tools))
         phases = dict(single=self.phase_single, three=self.phase_three, big=self.phase_big, remote=self.phase_remote,
-                      debian=self.phase_debian)
+                      debian=self.phase_debian, rootless=self.phase_rootless)
         for phase, rnd in self.schedule():
             order = first if rnd % 2 else list(reversed(first))
             log('%s, round %d, %s' % (phase, rnd, ' then '.join(order) if phase in phases else 'plain virsh'))
@@ -798,6 +854,9 @@ class Bench:
                 u = summary.get(up, {}).get(tool, {}).get('median_s')
                 row[tool] = round(u / f, 2) if u and f else None
             ratios['%s/%s' % (up, floor)] = dict(title=title, **row)
+        rootless, bridged = (summary.get(case, {}).get('ours', {}).get('median_s') for case in ('up_rootless', 'up_warm'))
+        ratios['up_rootless/up_warm'] = dict(title='rootless up / the same machine bridged (vagrantless, box in the pool)',
+                                             vagrant=None, ours=round(rootless / bridged, 2) if rootless and bridged else None)
         result = dict(
             meta=dict(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                       seconds_total=round(time.time() - self.started, 1), rounds=self.args.rounds,
@@ -1044,8 +1103,9 @@ def main():
     parser.add_argument('--big-rounds', type=int, default=1, help='rounds of the 20 GiB box case')
     parser.add_argument('--first', choices=TOOLS, default='vagrant', help='the tool that goes first in round 1')
     parser.add_argument('--remote-rounds', type=int, default=2, help='rounds of the remote-hypervisor cases')
-    parser.add_argument('--phases', default='single,floor,three,big,remote,debian',
-                        help='comma-separated subset of single,floor,three,big,remote,debian')
+    parser.add_argument('--rootless-rounds', type=int, default=2, help='rounds of the rootless cases')
+    parser.add_argument('--phases', default='single,floor,three,big,remote,debian,rootless',
+                        help='comma-separated subset of single,floor,three,big,remote,debian,rootless')
     parser.add_argument('--big-mib', type=int, default=272, help='MiB of random data in the 20 GiB box')
     parser.add_argument('--budget', type=int, default=1320,
                         help='seconds for the whole run: a phase that would not fit in what is left is skipped (and noted)')
@@ -1062,6 +1122,8 @@ def main():
             sys.exit('bench: the lab is not up: make lab')
         if 'remote' in args.phases:  # its namespaces and links are made from the machine's own namespace
             subprocess.run([REMOTE, 'up'], stdout=subprocess.DEVNULL, check=True)
+        if 'rootless' in args.phases:  # the rootless bed: its user, namespace, venv and a fresh copy of this tree
+            subprocess.run([ROOTLESS_BED, 'up'], stdout=subprocess.DEVNULL, check=True)
         os.execvp('ip', ['ip', 'netns', 'exec', NS, sys.executable] + sys.argv + ['--inside'])
 
     def stop(signum, frame):
