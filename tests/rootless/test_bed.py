@@ -15,6 +15,7 @@ import uuid
 
 import libvirt
 import pytest
+from lxml import etree
 
 QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0'
 SSH_WITHIN = 60  # seconds from `start` to the guest's SSH answer
@@ -108,27 +109,31 @@ def domain_xml(name, driver, overlay, console, port, mac):
     """The tiny box with no libvirt interface: its only NIC is QEMU's user-mode network with a
     host forward of 127.0.0.1:PORT to the guest's port 22, in an explicit slot (libvirt's own
     devices take the low ones)."""
-    return '''<domain type='{driver}' xmlns:qemu='{ns}'>
-  <name>{name}</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>
-  <features><acpi/></features>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='{overlay}'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <serial type='file'><source path='{console}'/><target port='0'/></serial>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-netdev'/>
-    <qemu:arg value='user,id=mgmt,hostfwd=tcp:127.0.0.1:{port}-:22'/>
-    <qemu:arg value='-device'/>
-    <qemu:arg value='virtio-net-pci,netdev=mgmt,mac={mac},addr=0x10'/>
-  </qemu:commandline>
-</domain>'''.format(driver=driver, ns=QEMU_NS, name=name, overlay=overlay, console=console, port=port, mac=mac)
+    def sub(parent, tag, text=None, **attrs):
+        node = etree.SubElement(parent, tag, {key: str(value) for key, value in attrs.items()})
+        node.text = text
+        return node
+    root = etree.Element('domain', type=driver, nsmap={'qemu': QEMU_NS})
+    sub(root, 'name', name)
+    sub(root, 'memory', '256', unit='MiB')
+    sub(root, 'vcpu', '1')
+    os_node = sub(root, 'os')
+    sub(os_node, 'type', 'hvm', arch='x86_64')
+    sub(os_node, 'boot', dev='hd')
+    sub(sub(root, 'features'), 'acpi')
+    devices = sub(root, 'devices')
+    disk = sub(devices, 'disk', type='file', device='disk')
+    sub(disk, 'driver', name='qemu', type='qcow2')
+    sub(disk, 'source', file=overlay)
+    sub(disk, 'target', dev='vda', bus='virtio')
+    serial = sub(devices, 'serial', type='file')
+    sub(serial, 'source', path=console)
+    sub(serial, 'target', port=0)
+    command = sub(root, '{%s}commandline' % QEMU_NS)
+    for value in ('-netdev', 'user,id=mgmt,hostfwd=tcp:127.0.0.1:%d-:22' % port, '-device',
+                  'virtio-net-pci,netdev=mgmt,mac=%s,addr=0x10' % mac):
+        sub(command, '{%s}arg' % QEMU_NS, value=value)
+    return etree.tostring(root, encoding='unicode')
 
 
 @pytest.fixture
