@@ -7,6 +7,9 @@ import os
 import socket
 import sys
 
+import libvirt
+from lxml import etree
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'reliability'))
 from verdicts import prediction_problem  # noqa: E402 pylint: disable=import-error,wrong-import-position
 
@@ -158,12 +161,40 @@ def test_check_predicts_a_change_of_disks_networks_memory_ports_and_folders(lab)
     assert lab.ok('up', '--limit', 'm1').changed == 0
 
 
+# The up steps that the plan skips when the machine's objects are all in place.
+PLANNED_STEPS = ('Storage pool', 'Box, uploaded once into the pool', 'Additional disks',
+                 'Networks, with this machine\'s DHCP reservations')
+
+
+def _result(results, name):
+    """The one result of the task ``name`` (task names are recorded with their role's)."""
+    found = [entries[-1] for key, entries in results.items() if key.split(' : ')[-1] == name]
+    assert len(found) == 1, (name, sorted(results))
+    return found[0]
+
+
 def test_halt_then_up(lab):
+    """halt, then up: the plan reads m2's objects, all in place, and only the domain step runs; an
+    object taken away meanwhile (a DHCP reservation) is named, and its step makes it again."""
     run = lab.ok('halt', '--limit', 'm2')
     assert 'graceful shutdown' in run.out, run
     assert not lab.domain('m2').isActive()
     assert lab.ok('halt', '--limit', 'm2').changed == 0
-    lab.ok('up', '--limit', 'm2')
+    unused, planned = lab.recorded('up', '--check', '--limit', 'm2')
+    plan = _result(planned, 'Whether the machine\'s libvirt objects are in place (the plan of its libvirt steps)')
+    assert plan['in_place'] and plan['missing'] == [], plan
+    assert all(_result(planned, step).get('skipped') for step in PLANNED_STEPS), planned
+    assert _result(planned, 'Domain, defined and running')['changed']
+    net = lab.conn.networkLookupByName('vlt-e2e-10.50.0.0-24')
+    mac = etree.fromstring(net.XMLDesc(0)).find("ip/dhcp/host[@ip='10.50.0.12']").get('mac')
+    net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1,
+               "<host mac='%s'/>" % mac, libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE | libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG)
+    unused, done = lab.recorded('up', '--limit', 'm2')
+    plan = _result(done, 'Whether the machine\'s libvirt objects are in place (the plan of its libvirt steps)')
+    assert plan['missing'] == ['reservation vlt-e2e-10.50.0.0-24 %s' % mac], plan
+    networks = _result(done, PLANNED_STEPS[-1])
+    assert any(item['changed'] for item in networks['results']), networks
+    assert "mac='%s'" % mac in net.XMLDesc(0)
     assert lab.domain('m2').isActive()
     lab.ssh('m2', 'ping -c 1 -W 5 10.50.0.11')
     assert ' 10.58.0.12/24 ' in lab.ssh('m2', 'ip -o addr show')  # set again after the boot
