@@ -232,7 +232,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         record = checked_record(metadata.from_domain_xml(tree), domain.name(), self.display.warning)
         forward = usernet.ssh_forward(tree, record.get('ssh_port', 22))
         if forward is not None:  # a session machine: SSH at its host forward, no lease to look up
-            ip, port, records = '127.0.0.1' if forward[0] == '0.0.0.0' else forward[0], forward[1], []
+            ip, port, records = forward[0], forward[1], []
         else:
             records = book.lookup(interfaces, domain) if interfaces else []
             ip, port = leases.management_ip(records, interfaces, self.get_option('management_network')), None

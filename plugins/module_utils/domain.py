@@ -157,7 +157,7 @@ class DomainManager(Manager):
         chooses its ports and is defined holding this host's lock on them, so that two domains
         defined at once never take the same one."""
         interfaces = self.spec.params.get('interfaces') or [] if self.spec is not None else []
-        if self.check_mode or not any(iface.get('type') == 'user' for iface in interfaces):
+        if self.check_mode or not any(usernet.is_user(iface) for iface in interfaces):
             return self.retrying_race(RACE_ERRORS, self._ensure, conn)
         with locks.named_lock('host-forwards'):
             return self.retrying_race(RACE_ERRORS, self._ensure, conn)
@@ -209,7 +209,7 @@ class DomainManager(Manager):
         """The host port of each forward of a user-mode interface, decided (usernet.resolve) against
         the domain's own and every other domain's of this connection."""
         interfaces = self.spec.params.get('interfaces') or []
-        if not any(iface.get('type') == 'user' for iface in interfaces):
+        if not any(usernet.is_user(iface) for iface in interfaces):
             return
         others = []
         for other in conn.listAllDomains(0):

@@ -194,7 +194,4 @@ class MachineSettings(object):
                                   error.value, error.allowed)
 
     def ip(self, value, option):
-        try:
-            return str(validate.netaddr.IPAddress(value, version=4))
-        except (validate.netaddr.AddrFormatError, ValueError, TypeError):
-            self.fail(option, value, 'an IPv4 address such as 10.20.30.40')
+        return self.checked(option, validate.ipv4, value, option)

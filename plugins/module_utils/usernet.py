@@ -41,17 +41,14 @@ FORWARD = re.compile(r'hostfwd=tcp:(?P<host_ip>%s):(?P<host_port>\d{1,5})-(?P<gu
 USER_NETDEV = re.compile(r'user,id=vlnet\d{1,2}((?:,hostfwd=tcp:%s:\d{1,5}-(?:%s)?:\d{1,5})*)' % (_IPV4, _IPV4))
 
 
+def is_user(iface):
+    """Whether an interface (a libvirt_domain ``interfaces`` item) is a user-mode one (with forwards)."""
+    return (iface.get('type') or 'network') == 'user'
+
+
 def on_commandline(iface):
     """Whether an interface (a libvirt_domain ``interfaces`` item) is one of QEMU's command line."""
-    kind = iface.get('type') or 'network'
-    return kind == 'user' or (kind == 'mcast' and bool(iface.get('tunnel_local_ip')))
-
-
-def _ipv4(value, option):
-    try:
-        return str(validate.netaddr.IPAddress(value, version=4))
-    except (validate.netaddr.AddrFormatError, ValueError, TypeError):
-        raise ValidationError(option, value, 'an IPv4 address such as 127.0.0.1')
+    return is_user(iface) or (iface.get('type') == 'mcast' and bool(iface.get('tunnel_local_ip')))
 
 
 def check(interfaces, nic_model=None):
@@ -73,10 +70,10 @@ def check(interfaces, nic_model=None):
                                   'libvirt)')
         validate.mac(iface['mac'], at + '.mac')
         if iface['type'] == 'mcast':
-            group = _ipv4(iface.get('tunnel_ip'), at + '.tunnel_ip')
+            group = validate.ipv4(iface.get('tunnel_ip'), at + '.tunnel_ip')
             if not validate.netaddr.IPAddress(group).is_multicast():
                 raise ValidationError(at + '.tunnel_ip', group, 'a multicast group such as 239.255.1.1')
-            _ipv4(iface['tunnel_local_ip'], at + '.tunnel_local_ip')
+            validate.ipv4(iface['tunnel_local_ip'], at + '.tunnel_local_ip')
             validate.port(iface.get('tunnel_port'), at + '.tunnel_port')
             if iface.get('tunnel_port') is None:
                 raise ValidationError(at + '.tunnel_port', None, validate.PORT_ALLOWED)
@@ -91,10 +88,10 @@ def check(interfaces, nic_model=None):
                 raise ValidationError(where + '.guest', None, validate.PORT_ALLOWED)
             if forward.get('host'):  # 0 or none: chosen from USABLE_PORTS
                 validate.port(forward['host'], where + '.host')
-            _ipv4(forward.get('host_ip') or '127.0.0.1', where + '.host_ip')
+            validate.ipv4(forward.get('host_ip') or '127.0.0.1', where + '.host_ip')
             if forward.get('guest_ip'):
-                _ipv4(forward['guest_ip'], where + '.guest_ip')
-            key = (forward.get('host_ip') or '127.0.0.1', forward.get('host'))
+                validate.ipv4(forward['guest_ip'], where + '.guest_ip')
+            key = forward_spec(forward)[:2]
             if forward.get('host') and key in seen:
                 raise ValidationError(where + '.host', forward['host'], 'a port no other forward of this interface '
                                       'takes (forwards[%d] has it)' % seen[key])
@@ -102,9 +99,11 @@ def check(interfaces, nic_model=None):
 
 
 def forward_spec(forward):
-    """A forward as comparable values: (host_ip, host port or 0, guest_ip, guest port)."""
-    return (forward.get('host_ip') or '127.0.0.1', int(forward.get('host') or 0), forward.get('guest_ip') or '',
-            int(forward['guest']))
+    """A forward (checked) as comparable values: (host_ip, host port or 0, guest_ip or '', guest port),
+    the addresses in their canonical form."""
+    guest_ip = forward.get('guest_ip')
+    return (validate.ipv4(forward.get('host_ip') or '127.0.0.1', 'host_ip'), int(forward.get('host') or 0),
+            validate.ipv4(guest_ip, 'guest_ip') if guest_ip else '', int(forward['guest']))
 
 
 def arguments(interfaces, nic_model=None):
@@ -145,8 +144,8 @@ def defined_forwards(tree):
         for forward in FORWARD.finditer(match.group(1)):
             host, guest = int(forward.group('host_port')), int(forward.group('guest_port'))
             try:
-                host_ip = _ipv4(forward.group('host_ip'), 'host_ip')
-                guest_ip = _ipv4(forward.group('guest_ip'), 'guest_ip') if forward.group('guest_ip') else None
+                host_ip = validate.ipv4(forward.group('host_ip'), 'host_ip')
+                guest_ip = validate.ipv4(forward.group('guest_ip'), 'guest_ip') if forward.group('guest_ip') else None
             except ValidationError:
                 continue
             if 0 < host < 65536 and 0 < guest < 65536:
@@ -155,10 +154,11 @@ def defined_forwards(tree):
 
 
 def ssh_forward(tree, guest_port=22):
-    """(host address, host port) that forwards to the guest's SSH port, or None."""
+    """(address, port) to connect to for the guest's SSH port - the host end of its forward (a
+    forward from every address, 0.0.0.0, is reached at 127.0.0.1) - or None."""
     for forward in defined_forwards(tree):
         if forward['guest'] == guest_port and not forward['guest_ip']:
-            return forward['host_ip'], forward['host']
+            return '127.0.0.1' if forward['host_ip'] == '0.0.0.0' else forward['host_ip'], forward['host']
     return None
 
 
@@ -187,7 +187,7 @@ def resolve(interfaces, current, others, running, bindable=_bindable):
     taken = set((f['host_ip'], f['host']) for tree in others for f in defined_forwards(tree))
     resolved = []
     for index, iface in enumerate(interfaces or []):
-        if (iface.get('type') or 'network') != 'user':
+        if not is_user(iface):
             resolved.append(iface)
             continue
         forwards = []

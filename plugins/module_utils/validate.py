@@ -165,6 +165,19 @@ def mac(value, option='mac'):
     return str(eui)
 
 
+def ipv4(value, option):
+    """An IPv4 address in dotted-quad text (a number is no address here, though netaddr would take
+    one), returned in its canonical form: what QEMU, libvirt and a comparison see."""
+    if netaddr is None:
+        raise ImportError('netaddr is required: %s' % NETADDR_IMPORT_ERROR)
+    if not isinstance(value, str):
+        raise ValidationError(option, value, 'an IPv4 address such as 10.20.30.40')
+    try:
+        return str(netaddr.IPAddress(value, version=4))
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        raise ValidationError(option, value, 'an IPv4 address such as 10.20.30.40')
+
+
 # libvirt's scaled-integer units: a bare letter and "iB" are powers of 1024,
 # "B" after the letter is a power of 1000.
 _UNIT_POWERS = {'': 0, 'k': 1, 'm': 2, 'g': 3, 't': 4, 'p': 5, 'e': 6}

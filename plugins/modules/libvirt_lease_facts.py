@@ -189,9 +189,8 @@ def main():
         if domain is not None:
             found = dict(name=domain.name(), uuid=domain.UUIDString(), id=domain.ID(), state=run_state(domain))
         if forward is not None:
-            host_ip, port = forward
-            module.exit_json(changed=False, ip='127.0.0.1' if host_ip == '0.0.0.0' else host_ip, port=port,
-                             domain=found, ansible_facts=dict(libvirt_leases=[]))
+            module.exit_json(changed=False, ip=forward[0], port=forward[1], domain=found,
+                             ansible_facts=dict(libvirt_leases=[]))
         if not interfaces:
             where = ' on ' + ', '.join(module.params['networks']) if module.params['networks'] else ''
             raise LibvirtOperationError('domain %s has no interface%s' % (module.params['domain'], where))

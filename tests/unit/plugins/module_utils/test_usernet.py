@@ -51,6 +51,8 @@ def test_what_would_reach_the_command_line_is_checked_naming_the_item():
     cases = [
         ([user(dict(guest=22, host_ip='127.0.0.1,hostfwd=tcp::1-:2'))], 'interfaces[0].forwards[0].host_ip'),
         ([user(dict(guest=22, guest_ip='x'))], 'interfaces[0].forwards[0].guest_ip'),
+        # a number netaddr would read as 127.0.0.1: no address here (QEMU would read it, a comparison not)
+        ([user(dict(guest=22, host_ip=2130706433))], 'interfaces[0].forwards[0].host_ip'),
         ([user(dict(guest=70000))], 'interfaces[0].forwards[0].guest'),
         ([user(dict(guest=22, host=True))], 'interfaces[0].forwards[0].host'),
         ([user('22')], 'interfaces[0].forwards[0]'),
@@ -75,6 +77,8 @@ def test_forwards_are_read_back_only_from_a_command_line_that_is_ours():
     assert usernet.defined_forwards(tree) == [dict(host_ip='127.0.0.1', host=2200, guest_ip=None, guest=22),
                                               dict(host_ip='0.0.0.0', host=8080, guest_ip=None, guest=80)]
     assert usernet.ssh_forward(tree) == ('127.0.0.1', 2200) and usernet.ssh_forward(tree, 2222) is None
+    # a forward from every address is reached at the loopback one
+    assert usernet.ssh_forward(tree, 80) == ('127.0.0.1', 8080)
     # another tool's, or a value out of range: no forward (never a crash)
     for value in ('user,id=mine,hostfwd=tcp:127.0.0.1:2200-:22', 'user,id=vlnet0,hostfwd=tcp:127.0.0.1:99999-:22',
                   'user,id=vlnet0,hostfwd=tcp:999.0.0.1:2200-:22', 'user,id=vlnet0,hostfwd=tcp:127.0.0.1:2200-:22\n',
