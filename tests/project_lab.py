@@ -1,13 +1,28 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the layers that boot machines share (tests/e2e, tests/remote): a project directory
-with its inventory, the machines' domains read through libvirt, and SSH into a guest as a user
-does it - `ssh -F` with the file the ssh_config verb writes."""
+"""What the layers that boot machines share (tests/e2e, tests/remote, tests/rootless): a project
+directory with its inventory, the machines' domains read through libvirt, SSH into a guest as a
+user does it - `ssh -F` with the file the ssh_config verb writes - and the check that a namespace
+reaches nothing it must not."""
 
+import errno
+import json
 import os
+import socket
 import subprocess
 import tempfile
 
 import libvirt
+import yaml
+
+
+def unreachable_at_once(address, port=22):
+    """Whether a connection to ``address`` from here fails with "network unreachable": no route,
+    so no packet leaves and nothing waits (a wrong address in a test fails at once)."""
+    try:
+        socket.create_connection((address, port), timeout=5).close()
+    except OSError as error:
+        return error.errno == errno.ENETUNREACH
+    return False
 
 
 def project_dir(prefix, hello):
@@ -19,6 +34,28 @@ def project_dir(prefix, hello):
     with open(os.path.join(path, 'hello.txt'), 'w') as handle:
         handle.write(hello)
     return path
+
+
+def molecule_scenario(scenario, config, hosts, note):
+    """A Molecule scenario in the directory ``scenario``, as a user writes one: molecule.yml from
+    ``config``, the collection's create and destroy, a converge that writes ``note`` into
+    /root/converged on ``hosts``, and a verify that reads it back."""
+    playbooks = {
+        'create.yml': [{'name': 'Create', 'ansible.builtin.import_playbook': 'vagrantless.libvirt.molecule.create'}],
+        'destroy.yml': [{'name': 'Destroy', 'ansible.builtin.import_playbook': 'vagrantless.libvirt.molecule.destroy'}],
+        'converge.yml': [{'name': 'Converge', 'hosts': hosts, 'gather_facts': False, 'tasks': [
+            {'name': 'A file', 'ansible.builtin.copy': {'content': note, 'dest': '/root/converged', 'mode': '0644'}}]}],
+        'verify.yml': [{'name': 'Verify', 'hosts': hosts, 'gather_facts': False, 'tasks': [
+            {'name': 'Read it', 'ansible.builtin.slurp': {'src': '/root/converged'}, 'register': 'converged'},
+            {'name': 'As converge wrote it', 'ansible.builtin.assert': {
+                'that': ['converged.content | b64decode == %s' % json.dumps(note)]}}]}],
+    }
+    os.makedirs(scenario, exist_ok=True)
+    with open(os.path.join(scenario, 'molecule.yml'), 'w') as handle:
+        yaml.safe_dump(config, handle)
+    for name, play in playbooks.items():
+        with open(os.path.join(scenario, name), 'w') as handle:
+            yaml.safe_dump(play, handle, sort_keys=False)
 
 
 class ProjectLab(object):

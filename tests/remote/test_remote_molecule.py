@@ -14,30 +14,18 @@ import pytest
 import yaml
 
 from conftest import ROOT, hypervisor_vars
-from project_lab import project_dir
+from project_lab import molecule_scenario, project_dir
 from remote_lab import RemoteLab
 
 SCENARIO = 'remote'
 LAB = 'molecule-' + SCENARIO  # the lab Molecule's create names after the scenario
 SSH_OPTION = '-F ${MOLECULE_EPHEMERAL_DIRECTORY}/vagrantless/ssh_config'
-PLAYBOOKS = {
-    'create.yml': [{'name': 'Create', 'ansible.builtin.import_playbook': 'vagrantless.libvirt.molecule.create'}],
-    'destroy.yml': [{'name': 'Destroy', 'ansible.builtin.import_playbook': 'vagrantless.libvirt.molecule.destroy'}],
-    'converge.yml': [{'name': 'Converge', 'hosts': 'guests', 'gather_facts': False, 'tasks': [
-        {'name': 'A file', 'ansible.builtin.copy': {'content': 'converged through hv1\n', 'dest': '/root/converged',
-                                                    'mode': '0644'}}]}],
-    'verify.yml': [{'name': 'Verify', 'hosts': 'guests', 'gather_facts': False, 'tasks': [
-        {'name': 'Read it', 'ansible.builtin.slurp': {'src': '/root/converged'}, 'register': 'converged'},
-        {'name': 'As converge wrote it', 'ansible.builtin.assert': {
-            'that': ["converged.content | b64decode == 'converged through hv1\\n'"]}}]}],
-}
 
 
 def write_scenario(path, ssh_options):
     """molecule/remote in the project ``path``: one platform on hv1, the hypervisors in
     Molecule's inventory (as a user's scenario lists them: provisioner.inventory.hosts)."""
     scenario = os.path.join(path, 'molecule', SCENARIO)
-    os.makedirs(scenario, exist_ok=True)
     platform = dict(name='m1', groups=['guests'], box=os.environ['LAB_BOX_NAME'], box_url=os.environ['LAB_BOX'],
                     memory=256, cpus=1, libvirt_host='hv1', libvirt_driver='qemu', ssh_username='root',
                     ssh_private_key_path=os.environ['LAB_KEY'], ssh_insert_key=False, vm_boot_timeout=180,
@@ -53,11 +41,7 @@ def write_scenario(path, ssh_options):
         ansible=dict(env=dict(ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, '.collections'))),
         scenario=dict(create_sequence=['create'], converge_sequence=['create', 'converge'],
                       destroy_sequence=['destroy']))
-    with open(os.path.join(scenario, 'molecule.yml'), 'w') as handle:
-        yaml.safe_dump(config, handle)
-    for name, play in PLAYBOOKS.items():
-        with open(os.path.join(scenario, name), 'w') as handle:
-            yaml.safe_dump(play, handle, sort_keys=False)
+    molecule_scenario(scenario, config, 'guests', 'converged through hv1\n')
 
 
 def molecule(path, *args):

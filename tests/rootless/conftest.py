@@ -7,8 +7,11 @@ pytest runs from the synced collection tree (ROOTLESS_COLLECTION)."""
 
 import os
 import subprocess
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # project_lab: what the layers share
 
 # what `tests/lab/rootless env` prints and `exec` passes on
 NAMES = ('ROOTLESS_USER', 'ROOTLESS_UID', 'ROOTLESS_NS', 'ROOTLESS_HOME', 'ROOTLESS_URI', 'ROOTLESS_DRIVER',

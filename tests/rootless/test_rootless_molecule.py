@@ -11,29 +11,17 @@ import tempfile
 
 import libvirt
 import pytest
-import yaml
+from project_lab import molecule_scenario
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIO = 'rootless'
 LAB = 'molecule-' + SCENARIO  # the lab the collection's create names after the scenario
-PLAYBOOKS = {
-    'create.yml': [{'name': 'Create', 'ansible.builtin.import_playbook': 'vagrantless.libvirt.molecule.create'}],
-    'destroy.yml': [{'name': 'Destroy', 'ansible.builtin.import_playbook': 'vagrantless.libvirt.molecule.destroy'}],
-    'converge.yml': [{'name': 'Converge', 'hosts': 'all', 'gather_facts': False, 'tasks': [
-        {'name': 'A file', 'ansible.builtin.copy': {'content': 'converged without root\n', 'dest': '/root/converged',
-                                                    'mode': '0644'}}]}],
-    'verify.yml': [{'name': 'Verify', 'hosts': 'all', 'gather_facts': False, 'tasks': [
-        {'name': 'Read it', 'ansible.builtin.slurp': {'src': '/root/converged'}, 'register': 'converged'},
-        {'name': 'As converge wrote it', 'ansible.builtin.assert': {
-            'that': ["converged.content | b64decode == 'converged without root\\n'"]}}]}],
-}
 
 
 @pytest.fixture
 def project(bed):
     path = tempfile.mkdtemp(prefix='vlt-rlmol-')
     scenario = os.path.join(path, 'molecule', SCENARIO)
-    os.makedirs(scenario)
     platform = dict(name='m1', box=bed['ROOTLESS_BOX_NAME'], box_url=bed['ROOTLESS_BOX'], memory=256, cpus=1,
                     libvirt_qemu_use_session=True, libvirt_driver=bed['ROOTLESS_DRIVER'], ssh_username='root',
                     ssh_private_key_path=bed['ROOTLESS_KEY'], ssh_insert_key=False, vm_boot_timeout=180,
@@ -47,11 +35,7 @@ def project(bed):
         scenario=dict(create_sequence=['create'], converge_sequence=['create', 'converge'],
                       destroy_sequence=['destroy'],
                       test_sequence=['destroy', 'syntax', 'create', 'converge', 'idempotence', 'verify', 'destroy']))
-    with open(os.path.join(scenario, 'molecule.yml'), 'w') as handle:
-        yaml.safe_dump(config, handle)
-    for name, play in PLAYBOOKS.items():
-        with open(os.path.join(scenario, name), 'w') as handle:
-            yaml.safe_dump(play, handle, sort_keys=False)
+    molecule_scenario(scenario, config, 'all', 'converged without root\n')
     conn = libvirt.open('qemu:///session')
     yield path, conn
     for dom in conn.listAllDomains(0):  # what a failed run left
