@@ -28,6 +28,9 @@ import tempfile
 import threading
 import time
 
+from lxml import etree
+from lxml.builder import E
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 RESULTS = os.path.join(HERE, 'results')
@@ -51,13 +54,17 @@ POOL = 'vlt-bench'
 POOL_DIR = '/var/lib/libvirt/vlt-bench'
 NET = 'vlt-bench-mgmt'
 NET_ADDRESS = '192.168.125.0/24'
-NET_XML = """<network ipv6='yes'>
-  <name>%s</name>
-  <forward mode='nat'/>
-  <ip address='192.168.125.1' netmask='255.255.255.0'>
-    <dhcp><range start='192.168.125.1' end='192.168.125.254'/></dhcp>
-  </ip>
-</network>""" % NET
+
+
+def xml_text(element):
+    """An lxml element as XML text (what libvirt and virsh take)."""
+    return etree.tostring(element, encoding='unicode')
+
+
+NET_XML = xml_text(E.network(
+    E.name(NET), E.forward(mode='nat'),
+    E.ip(E.dhcp(E.range(start='192.168.125.1', end='192.168.125.254')), address='192.168.125.1', netmask='255.255.255.0'),
+    ipv6='yes'))
 TINY = 'vagrantless/tiny'
 BIG = 'vagrantless/big'
 DEBIAN = 'vagrantless/debian12'
@@ -262,8 +269,7 @@ class Libvirt:
         pool = self.pool()
         os.makedirs(POOL_DIR, exist_ok=True)
         if pool is None:
-            pool = self.conn.storagePoolDefineXML(
-                "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>" % (POOL, POOL_DIR), 0)
+            pool = self.conn.storagePoolDefineXML(xml_text(E.pool(E.name(POOL), E.target(E.path(POOL_DIR)), type='dir')), 0)
         if not pool.isActive():
             pool.create(0)
         pool.refresh(0)
@@ -1005,31 +1011,20 @@ class Floor:
         overlay = os.path.join(self.bench.floor_dir, name + '.qcow2')
         quiet(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', TINY_IMG, overlay])
         if reserved:
-            virsh('net-update', NET, 'add', 'ip-dhcp-host', "<host mac='%s' name='%s' ip='%s'/>" % (mac, name, ip), '--live', '--config')
+            virsh('net-update', NET, 'add', 'ip-dhcp-host', xml_text(E.host(mac=mac, name=name, ip=ip)), '--live', '--config')
         xml = os.path.join(self.bench.floor_dir, name + '.xml')
+        domain = E.domain(
+            E.name(name), E.memory('256', unit='MiB'), E.vcpu('1'),
+            E.os(E.type('hvm', arch='x86_64'), E.boot(dev='hd')), E.features(E.acpi()),
+            E.devices(
+                E.disk(E.driver(name='qemu', type='qcow2'), E.source(file=overlay), E.target(dev='vda', bus='virtio'),
+                       type='file', device='disk'),
+                E.interface(E.mac(address=mac), E.source(network=NET), E.model(type='virtio'), type='network'),
+                E.serial(E.target(port='0'), type='pty'),
+                E.graphics(type='vnc', listen='127.0.0.1', autoport='yes')),
+            type='qemu')
         with open(xml, 'w') as handle:
-            handle.write("""<domain type='qemu'>
-  <name>%s</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>
-  <features><acpi/></features>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='%s'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <interface type='network'>
-      <mac address='%s'/>
-      <source network='%s'/>
-      <model type='virtio'/>
-    </interface>
-    <serial type='pty'><target port='0'/></serial>
-    <graphics type='vnc' listen='127.0.0.1' autoport='yes'/>
-  </devices>
-</domain>
-""" % (name, overlay, mac, NET))
+            handle.write(xml_text(domain))
         entry = dict(name=name, mac=mac, ip=ip if reserved else None, xml=xml, overlay=overlay, reserved=reserved)
         self.made.append(entry)
         return entry
@@ -1089,7 +1084,7 @@ class Floor:
             virsh('destroy', entry['name'], check=False)
             virsh('undefine', entry['name'], check=False)
             if entry['reserved']:
-                virsh('net-update', NET, 'delete', 'ip-dhcp-host', "<host mac='%s'/>" % entry['mac'], '--live', '--config', check=False)
+                virsh('net-update', NET, 'delete', 'ip-dhcp-host', xml_text(E.host(mac=entry['mac'])), '--live', '--config', check=False)
             for path in (entry['overlay'], entry['xml']):
                 if os.path.exists(path):
                     os.unlink(path)
