@@ -7,7 +7,8 @@ and the network of each of its interfaces. One read of each over one connection,
 
 ``up`` reads this before its libvirt steps (its plan): a machine brought up with the settings it has
 now, whose objects are all in place, needs only its domain started; the pool, box, disk and network
-steps would change nothing.
+steps would change nothing. It also tells which networks are the lab's (``lab_networks``): those
+``destroy`` removes once unused - never one that was there before the lab.
 
 The record may have been written by another tool: what it names is only looked up by name, and a
 name that is not there (or not a text) is an object missing, never an error.
@@ -81,3 +82,29 @@ def survey(conn, domain):
     for name in sorted(attached | set(reserved)):
         found.extend(_network_missing(conn, name, reserved.get(name, set())))
     return record, found
+
+
+def lab_networks(conn, candidates):
+    """Of ``candidates`` (the networks a lab makes when they are not there), those that are the lab's
+    to remove once unused - all but a network that was there before, idle and untouched: defined,
+    with no domain on it, no DHCP host in it, and listed by no machine's record. That one (libvirt's
+    ``default``, a user's own) ``destroy`` leaves, as vagrant-libvirt leaves a network it did not
+    create. A network another run of ours made a moment ago holds that run's reservation already,
+    so it is never taken for one that was there before."""
+    domains = []
+    for domain in conn.listAllDomains(0):
+        try:
+            domains.append(xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)))
+        except libvirt.libvirtError as error:
+            if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise  # else undefined since it was listed
+    touched = set()
+    for tree in domains:
+        touched.update(_texts(metadata.from_domain_xml(tree), 'networks'))
+        touched.update(iface['network'] for iface in leases.domain_interfaces(tree) if iface['network'])
+    ours = []
+    for name in candidates:
+        net = network.find(conn, name)
+        if net is None or name in touched or network._hosts_by_mac(xmltree.parse(net.XMLDesc(0))):  # pylint: disable=protected-access
+            ours.append(name)
+    return ours

@@ -20,6 +20,8 @@ description:
   - The up role's plan - a machine last brought up with the settings it has now, whose objects
     are all in place, needs only its domain started, and its pool, box, disk and network steps are
     skipped.
+  - With O(networks), which of those networks are the lab's (RV(lab_networks)) - those the up role
+    lists in the machine's record, and the C(destroy) role removes once unused.
   - A record another tool wrote is read as untrusted - a name it holds is only looked up, and one
     that is not there is an object missing, never a failure.
   - Never reports a change.
@@ -28,6 +30,12 @@ options:
     description: The domain, by name or UUID.
     type: str
     required: true
+  networks:
+    description:
+      - Names of networks the lab makes when they are not there, for RV(lab_networks).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - vagrantless.libvirt.connection
   - vagrantless.libvirt.attributes.read_only
@@ -80,6 +88,16 @@ in_place:
   description: The domain is defined and nothing is missing.
   returned: always
   type: bool
+lab_networks:
+  description:
+    - Of O(networks), those that are the lab's - all but a network that was there before, idle and
+      untouched (defined, with no domain on it, no DHCP host in it, listed by no machine's record),
+      such as libvirt's C(default) or a user's own, which C(destroy) then leaves, as vagrant-libvirt
+      leaves a network it did not create.
+  returned: always
+  type: list
+  elements: str
+  sample: [vagrant-libvirt, lab-10.20.0.0-24]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -93,18 +111,23 @@ from ansible_collections.vagrantless.libvirt.plugins.module_utils.domain import 
 
 def main():
     module = AnsibleModule(
-        argument_spec=connection_argument_spec(domain=dict(type='str', required=True)),
+        argument_spec=connection_argument_spec(
+            domain=dict(type='str', required=True),
+            networks=dict(type='list', elements='str', default=[]),
+        ),
         supports_check_mode=True,
     )
     with failing_cleanly(module, 'the objects of domain %s' % module.params['domain']):
         conn = connect(module)
+        owned = machine_objects.lab_networks(conn, module.params['networks'])
         domain = leases.find_domain(conn, module.params['domain'])
         if domain is None:
-            module.exit_json(changed=False, exists=False, domain={}, record={}, missing=[], in_place=False)
+            module.exit_json(changed=False, exists=False, domain={}, record={}, missing=[], in_place=False,
+                             lab_networks=owned)
         record, missing = machine_objects.survey(conn, domain)
         module.exit_json(changed=False, exists=True, record=record, missing=missing, in_place=not missing,
-                         domain=dict(name=domain.name(), uuid=domain.UUIDString(), id=domain.ID(),
-                                     state=run_state(domain)))
+                         lab_networks=owned, domain=dict(name=domain.name(), uuid=domain.UUIDString(),
+                                                         id=domain.ID(), state=run_state(domain)))
 
 
 if __name__ == '__main__':

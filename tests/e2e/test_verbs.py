@@ -161,6 +161,7 @@ def test_check_predicts_a_change_of_disks_networks_memory_ports_and_folders(lab)
     assert lab.ok('up', '--limit', 'm1').changed == 0
 
 
+PLAN = 'Whether the machine\'s libvirt objects are in place, and which networks are the lab\'s (the plan)'
 # The up steps that the plan skips when the machine's objects are all in place.
 PLANNED_STEPS = ('Storage pool', 'Box, uploaded once into the pool', 'Additional disks',
                  'Networks, with this machine\'s DHCP reservations')
@@ -181,7 +182,7 @@ def test_halt_then_up(lab):
     assert not lab.domain('m2').isActive()
     assert lab.ok('halt', '--limit', 'm2').changed == 0
     unused, planned = lab.recorded('up', '--check', '--limit', 'm2')
-    plan = _result(planned, 'Whether the machine\'s libvirt objects are in place (the plan of its libvirt steps)')
+    plan = _result(planned, PLAN)
     assert plan['in_place'] and plan['missing'] == [], plan
     assert all(_result(planned, step).get('skipped') for step in PLANNED_STEPS), planned
     assert _result(planned, 'Domain, defined and running')['changed']
@@ -190,7 +191,7 @@ def test_halt_then_up(lab):
     net.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1,
                "<host mac='%s'/>" % mac, libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE | libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG)
     unused, done = lab.recorded('up', '--limit', 'm2')
-    plan = _result(done, 'Whether the machine\'s libvirt objects are in place (the plan of its libvirt steps)')
+    plan = _result(done, PLAN)
     assert plan['missing'] == ['reservation vlt-e2e-10.50.0.0-24 %s' % mac], plan
     networks = _result(done, PLANNED_STEPS[-1])
     assert any(item['changed'] for item in networks['results']), networks

@@ -41,7 +41,8 @@ def define(conn):
         return made[-1]
     yield make
     for domain in made:
-        domain.undefine()
+        if domain.name() in conn.listDefinedDomains():
+            domain.undefine()
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_everything_in_place_has_nothing_missing(conn, pool, define, reserve):
 
 def test_each_object_taken_away_is_named(conn, pool, define):
     domain = define(record(pool='default-pool', volumes=['mo-web.img', 'mo-web-vdb.qcow2'],
-                                 reservations=['default ' + MAC, 'mo-gone ' + MAC]))
+                           reservations=['default ' + MAC, 'mo-gone ' + MAC]))
     unused, missing = machine_objects.survey(conn, domain)
     assert missing == ['volume default-pool/mo-web-vdb.qcow2', 'reservation default %s' % MAC,
                        'network mo-gone']
@@ -110,3 +111,21 @@ def test_a_domain_with_no_record_has_nothing_in_place(conn):
     finally:
         domain.undefine()
     assert missing == ['the record of domain mo-bare'] and found['volumes'] == []
+
+
+def test_the_labs_networks_are_all_but_one_there_before_idle_and_untouched(conn, define):
+    idle = conn.networkCreateXML("<network><name>mo-idle</name><ip address='10.9.8.1' netmask='255.255.255.0'>"
+                                 "<dhcp><range start='10.9.8.2' end='10.9.8.9'/></dhcp></ip></network>")
+    try:
+        # not there: up makes it; there before, with nothing on it: a user's own
+        assert machine_objects.lab_networks(conn, ['mo-later', 'mo-idle']) == ['mo-later']
+        listed = define(record(pool='default-pool', networks=['other', 'mo-idle']))
+        assert machine_objects.lab_networks(conn, ['mo-idle']) == ['mo-idle']  # a machine's record lists it
+        listed.undefine()
+        idle.update(libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1,
+                    "<host mac='%s' ip='10.9.8.5'/>" % MAC, 0)
+        assert machine_objects.lab_networks(conn, ['mo-idle']) == ['mo-idle']  # a run of ours reserved in it
+    finally:
+        idle.destroy()
+    # a domain on it: the test driver's own domain is on its network default
+    assert machine_objects.lab_networks(conn, ['default']) == ['default']
