@@ -81,6 +81,8 @@ CASES = [
     ('up_warm', 'up, box in the pool', TOOLS),
     ('up_running', 'up on a running machine', TOOLS),
     ('halt', 'halt', TOOLS),
+    ('check_halted', 'up --check on a halted machine', ('ours',)),
+    ('up_halted', 'up on a halted machine', TOOLS),
     ('destroy_stopped', 'destroy (stopped)', TOOLS),
     ('destroy_running', 'destroy (running)', TOOLS),
     ('up3', '3 machines: up', TOOLS),
@@ -669,6 +671,10 @@ class Bench:
         self.timed('up_cold', tool, '1', 'up', rnd, watch=domain, profile_tag='up_cold')
         self.timed('up_running', tool, '1', 'up', rnd, profile_tag='up_running')
         self.timed('halt', tool, '1', 'halt', rnd, profile_tag='halt')
+        if tool == 'ours':
+            self.timed('check_halted', tool, '1', 'up', rnd, check=True, profile_tag='check_halted')
+        self.timed('up_halted', tool, '1', 'up', rnd, profile_tag='up_halted')
+        self.timed('halt_again', tool, '1', 'halt', rnd)  # for destroy (stopped): logged, not reported
         self.timed('destroy_stopped', tool, '1', 'destroy', rnd, profile_tag='destroy_stopped')
         self.timed('up_warm', tool, '1', 'up', rnd, watch=domain, profile_tag='up_warm')
         self.timed('destroy_running', tool, '1', 'destroy', rnd, profile_tag='destroy_running')
