@@ -85,26 +85,29 @@ def survey(conn, domain):
 
 
 def lab_networks(conn, candidates):
-    """Of ``candidates`` (the networks a lab makes when they are not there), those that are the lab's
-    to remove once unused - all but a network that was there before, idle and untouched: defined,
-    with no domain on it, no DHCP host in it, and listed by no machine's record. That one (libvirt's
-    ``default``, a user's own) ``destroy`` leaves, as vagrant-libvirt leaves a network it did not
-    create. A network another run of ours made a moment ago holds that run's reservation already,
-    so it is never taken for one that was there before."""
-    domains = []
+    """Of ``candidates`` (the networks a lab makes when they are not there), those that are the lab's,
+    which ``destroy`` removes once unused. Each is judged by what libvirt shows of it, in this order:
+    not defined - the lab's (its up is about to make it); listed by a machine's record - the lab's (an
+    up of ours made it); a domain on it - not (another's, or a machine of ours found it there and left
+    it out of its record: the judgement stays); a DHCP host in it - the lab's (another run of ours made
+    it a moment ago, with its reservation, and has no domain yet); else - not: there before, idle and
+    untouched (libvirt's ``default``, a user's own), which ``destroy`` leaves, as vagrant-libvirt leaves
+    a network it did not create."""
+    listed, attached = set(), set()
     for domain in conn.listAllDomains(0):
         try:
-            domains.append(xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)))
+            tree = xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         except libvirt.libvirtError as error:
             if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
-                raise  # else undefined since it was listed
-    touched = set()
-    for tree in domains:
-        touched.update(_texts(metadata.from_domain_xml(tree), 'networks'))
-        touched.update(iface['network'] for iface in leases.domain_interfaces(tree) if iface['network'])
+                raise
+            continue  # undefined since it was listed
+        listed.update(_texts(metadata.from_domain_xml(tree), 'networks'))
+        attached.update(iface['network'] for iface in leases.domain_interfaces(tree) if iface['network'])
     ours = []
     for name in candidates:
         net = network.find(conn, name)
-        if net is None or name in touched or network._hosts_by_mac(xmltree.parse(net.XMLDesc(0))):  # pylint: disable=protected-access
+        if net is None or name in listed:
+            ours.append(name)
+        elif name not in attached and network._hosts_by_mac(xmltree.parse(net.XMLDesc(0))):  # pylint: disable=protected-access
             ours.append(name)
     return ours

@@ -90,10 +90,11 @@ in_place:
   type: bool
 lab_networks:
   description:
-    - Of O(networks), those that are the lab's - all but a network that was there before, idle and
-      untouched (defined, with no domain on it, no DHCP host in it, listed by no machine's record),
-      such as libvirt's C(default) or a user's own, which C(destroy) then leaves, as vagrant-libvirt
-      leaves a network it did not create.
+    - Of O(networks), those that are the lab's - not defined yet (its up is about to make them), or
+      listed by a machine's record (an up of ours made them), or holding a DHCP host with no domain on
+      them (another run of ours made them a moment ago). A network found there before - with another's
+      domain on it, or idle and untouched, such as libvirt's C(default) or a user's own - is not, and
+      C(destroy) leaves it, as vagrant-libvirt leaves a network it did not create.
   returned: always
   type: list
   elements: str
