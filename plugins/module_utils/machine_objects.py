@@ -94,13 +94,7 @@ def lab_networks(conn, candidates):
     untouched (libvirt's ``default``, a user's own), which ``destroy`` leaves, as vagrant-libvirt leaves
     a network it did not create."""
     listed, attached = set(), set()
-    for domain in conn.listAllDomains(0):
-        try:
-            tree = xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-        except libvirt.libvirtError as error:
-            if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
-                raise
-            continue  # undefined since it was listed
+    for unused, tree in network.domain_definitions(conn):
         listed.update(_texts(metadata.from_domain_xml(tree), 'networks'))
         attached.update(iface['network'] for iface in leases.domain_interfaces(tree) if iface['network'])
     ours = []

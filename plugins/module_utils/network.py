@@ -66,19 +66,23 @@ def find(conn, name):
     return lookup(conn.networkLookupByName, name, libvirt.VIR_ERR_NO_NETWORK)
 
 
-def domains_using(conn, name):
-    """Names of defined domains with an interface on network ``name``."""
-    users = []
+def domain_definitions(conn):
+    """(domain, its persistent definition parsed) for each defined domain; one removed since it was
+    listed is left out."""
     for domain in conn.listAllDomains(0):
         try:
             tree = xmltree.parse(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
         except libvirt.libvirtError as error:
             if error.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
                 raise
-            continue  # removed since it was listed
-        if any(source.get('network') == name for source in tree.findall('devices/interface/source')):
-            users.append(domain.name())
-    return sorted(users)
+            continue
+        yield domain, tree
+
+
+def domains_using(conn, name):
+    """Names of defined domains with an interface on network ``name``."""
+    return sorted(domain.name() for domain, tree in domain_definitions(conn)
+                  if any(source.get('network') == name for source in tree.findall('devices/interface/source')))
 
 
 def remove(conn, name, net):
