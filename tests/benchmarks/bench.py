@@ -13,6 +13,7 @@ at the end, on failure and on SIGINT/SIGTERM; nothing else in libvirtd is touche
 
 import argparse
 import datetime
+import filecmp
 import json
 import os
 import platform
@@ -408,6 +409,19 @@ class Bench:
                 self.make_project(tool, 'debian', ['m1'], DEBIAN)
         if self.rootless:
             self.make_rootless_project()
+        if self.bed:
+            self.fresh_hypervisor_store()
+
+    def fresh_hypervisor_store(self):
+        """On the remote bed's hv1 (this machine's root, Vagrant's default store) the tiny box
+        must be the lab's of today: an entry added from an older build (another key) would be used
+        as Vagrant uses a box it has, and no guest would take the key. Such an entry is removed;
+        the first remote up adds the box again (and uploads it into the pool: logged)."""
+        entry = os.path.join(os.path.expanduser('~root'), '.vagrant.d', 'boxes', TINY.replace('/', '-VAGRANTSLASH-'))
+        images = [os.path.join(root, 'box.img') for root, unused, files in os.walk(entry) if 'box.img' in files]
+        if images and not all(filecmp.cmp(image, TINY_IMG, shallow=False) for image in images):
+            shutil.rmtree(entry)
+            log('hv1: the tiny box in its store was an older build: removed, the first remote up adds it again')
 
     def build_big_box(self):
         """A bootable box of 20 GiB virtual size and ~315 MB of qcow2: the tiny box's disk with
