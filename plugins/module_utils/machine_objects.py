@@ -44,7 +44,7 @@ def _network_missing(conn, name, macs):
         return ['network %s' % name]
     if not net.isActive():
         return ['network %s (not active)' % name]
-    hosts = network._hosts_by_mac(xmltree.parse(net.XMLDesc(0)))  # pylint: disable=protected-access
+    hosts = network.hosts_by_mac(xmltree.parse(net.XMLDesc(0)))
     return ['reservation %s %s' % (name, mac) for mac in sorted(macs) if mac not in hosts]
 
 
@@ -102,6 +102,6 @@ def lab_networks(conn, candidates):
         net = network.find(conn, name)
         if net is None or name in listed:
             ours.append(name)
-        elif name not in attached and network._hosts_by_mac(xmltree.parse(net.XMLDesc(0))):  # pylint: disable=protected-access
+        elif name not in attached and network.hosts_by_mac(xmltree.parse(net.XMLDesc(0))):
             ours.append(name)
     return ours

@@ -91,7 +91,8 @@ def remove(conn, name, net):
     lifecycle.remove_racing(net, lambda: find(conn, name))
 
 
-def _hosts_by_mac(tree, macs=None):
+def hosts_by_mac(tree, macs=None):
+    """The DHCP hosts of a parsed network definition by lower-case MAC (only ``macs``, when given)."""
     found = {}
     for host in tree.findall('ip/dhcp/host') if tree is not None else []:
         mac = (host.get('mac') or '').lower()
@@ -109,8 +110,8 @@ def live_lag(net, config, macs):
     if net is None or not net.isActive():
         return []
     macs = set(mac.lower() for mac in macs)
-    live = _hosts_by_mac(xmltree.parse(net.XMLDesc(0)), macs)
-    wanted = _hosts_by_mac(config, macs)
+    live = hosts_by_mac(xmltree.parse(net.XMLDesc(0)), macs)
+    wanted = hosts_by_mac(config, macs)
     commands = [(libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, host) for mac, host in sorted(live.items())
                 if mac not in wanted]
     for mac, host in sorted(wanted.items()):

@@ -88,10 +88,10 @@ def check(interfaces, nic_model=None):
                 raise ValidationError(where + '.guest', None, validate.PORT_ALLOWED)
             if forward.get('host'):  # 0 or none: chosen from USABLE_PORTS
                 validate.port(forward['host'], where + '.host')
-            validate.ipv4(forward.get('host_ip') or '127.0.0.1', where + '.host_ip')
+            host_ip = validate.ipv4(forward.get('host_ip') or '127.0.0.1', where + '.host_ip')
             if forward.get('guest_ip'):
                 validate.ipv4(forward['guest_ip'], where + '.guest_ip')
-            key = forward_spec(forward)[:2]
+            key = (host_ip, forward.get('host'))
             if forward.get('host') and key in seen:
                 raise ValidationError(where + '.host', forward['host'], 'a port no other forward of this interface '
                                       'takes (forwards[%d] has it)' % seen[key])
